@@ -1,1 +1,68 @@
-export {};
+// The build side of kiln (runs in Node): functions/ in, one Worker entry out.
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { generateEntry } from "./entry.js";
+import { lexerReady } from "./exports.js";
+import { scanRoutes, type RouteTable } from "./scan.js";
+
+export { BuildError, type RouteFile, type RouteTable } from "./scan.js";
+
+export interface BuildOptions {
+  /** The app's folder, holding functions/. Default: the current directory. */
+  root?: string;
+  /** Where the Worker entry goes. Default: ROOT/.kiln/worker.ts. */
+  out?: string;
+}
+
+export interface BuildResult {
+  table: RouteTable;
+  outFile: string;
+}
+
+export async function loadRoutes(root = "."): Promise<RouteTable> {
+  await lexerReady;
+  return scanRoutes(join(resolve(root), "functions"));
+}
+
+export async function build(options: BuildOptions = {}): Promise<BuildResult> {
+  const root = resolve(options.root ?? ".");
+  const outFile = resolve(options.out ?? join(root, ".kiln/worker.ts"));
+  const table = await loadRoutes(root);
+  const source = generateEntry(table, join(root, "functions"), outFile);
+  mkdirSync(dirname(outFile), { recursive: true });
+  // An unchanged entry is not rewritten, so wrangler's watcher does not rebuild for nothing.
+  if (readIfExists(outFile) !== source) writeFileSync(outFile, source);
+  return { table, outFile };
+}
+
+function readIfExists(file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/** The table `kiln routes` prints: pattern, methods, file, middleware chain. */
+export function formatRouteTable(table: RouteTable): string {
+  const rows = [["pattern", "methods", "file", "middleware"]];
+  for (const r of table.routes) {
+    const chain = table.middleware.filter((m) => coversRoute(m, r)).map((m) => m.file);
+    rows.push([r.pattern, r.handlers.map((h) => h.method).join(","), r.file, chain.join(" > ") || "-"]);
+  }
+  for (const m of table.middleware) {
+    rows.push([`${m.pattern === "/" ? "" : m.pattern}/*`, m.handlers.map((h) => h.method).join(","), m.file, "(middleware)"]);
+  }
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+  return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd()).join("\n");
+}
+
+/** A folder's middleware guards every route whose path starts with the folder's path. */
+function coversRoute(mw: RouteTable["middleware"][number], route: RouteTable["routes"][number]): boolean {
+  return mw.segments.every((s, i) => {
+    const r = route.segments[i];
+    if (!r) return false;
+    if (s.kind === "literal") return r.kind === "literal" && r.value === s.value;
+    return r.kind !== "literal";
+  });
+}

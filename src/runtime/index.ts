@@ -1,1 +1,4 @@
-export {};
+// The runtime side of kiln: runs inside the Worker, Web APIs only.
+export { createHandler } from "./handler.js";
+export type { RouteEntry } from "./router.js";
+export type { EventContext, Handler, Params } from "./types.js";

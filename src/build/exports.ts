@@ -1,0 +1,61 @@
+// Reads which handlers a route file exports, without running it.
+// es-module-lexer reads TypeScript's erasable syntax as well as JavaScript, so
+// no transform runs before it: reading 1,000 files stays well under a second.
+import { init, parse } from "es-module-lexer";
+
+/** The method each Pages-compatible export answers; ANY is `onRequest`. */
+export const HANDLER_EXPORTS: Record<string, string> = {
+  onRequest: "ANY",
+  onRequestGet: "GET",
+  onRequestPost: "POST",
+  onRequestPut: "PUT",
+  onRequestPatch: "PATCH",
+  onRequestDelete: "DELETE",
+  onRequestHead: "HEAD",
+  onRequestOptions: "OPTIONS",
+};
+
+export interface HandlerExport {
+  /** The exported name, e.g. onRequestGet. */
+  name: string;
+  method: string;
+}
+
+export class ExportError extends Error {}
+
+export const lexerReady: Promise<void> = init();
+
+/** Call after `await lexerReady`. */
+export function readHandlerExports(source: string): HandlerExport[] {
+  let exports;
+  try {
+    [, exports] = parse(source);
+  } catch (err) {
+    const at = /@:(\d+):(\d+)/.exec(String((err as Error).message));
+    throw new ExportError(`syntax error${at ? ` at line ${at[1]}, column ${at[2]}` : ""}: kiln cannot read its exports`);
+  }
+  const handlers: HandlerExport[] = [];
+  for (const e of exports) {
+    if (e.type === "reexport-all") {
+      throw new ExportError(
+        "`export * from` hides which handlers the file has: export them by name (export { onRequestGet } from ...)",
+      );
+    }
+    if (e.typeOnly || e.name === undefined) continue;
+    const method = HANDLER_EXPORTS[e.name];
+    if (method) {
+      handlers.push({ name: e.name, method });
+    } else if (/^on_?request/i.test(e.name)) {
+      throw new ExportError(`unknown handler export "${e.name}"${suggest(e.name)}`);
+    }
+  }
+  return handlers;
+}
+
+function suggest(name: string): string {
+  const lower = name.toLowerCase().replace(/_/g, "");
+  const match = Object.keys(HANDLER_EXPORTS).find((k) => k.toLowerCase() === lower);
+  return match
+    ? `: did you mean "${match}"?`
+    : `: handlers are ${Object.keys(HANDLER_EXPORTS).join(", ")}`;
+}

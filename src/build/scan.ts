@@ -1,0 +1,131 @@
+// Finds the route files under functions/ and orders them into a route table.
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { ExportError, readHandlerExports, type HandlerExport } from "./exports.js";
+import {
+  formatPattern,
+  parseRoutePath,
+  routeShape,
+  RoutePathError,
+  ROUTE_EXTENSIONS,
+  type Segment,
+} from "./route-path.js";
+
+export interface RouteFile {
+  /** Relative to functions/, forward slashes. */
+  file: string;
+  segments: Segment[];
+  pattern: string;
+  middleware: boolean;
+  handlers: HandlerExport[];
+}
+
+export interface RouteTable {
+  /** Route files in match order (most specific first). */
+  routes: RouteFile[];
+  /** Middleware files, outermost first. */
+  middleware: RouteFile[];
+}
+
+/** A build mistake; every message names the file(s) involved. */
+export class BuildError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join("\n"));
+    this.name = "BuildError";
+  }
+}
+
+export function listRouteFiles(functionsDir: string): string[] {
+  let entries: string[];
+  try {
+    if (!statSync(functionsDir).isDirectory()) throw new Error();
+    entries = readdirSync(functionsDir, { recursive: true, encoding: "utf8" });
+  } catch {
+    throw new BuildError([`${functionsDir}: no functions/ folder here (create it and put a route file in it, e.g. functions/index.ts)`]);
+  }
+  return entries
+    .map((f) => f.split("\\").join("/"))
+    .filter(
+      (f) =>
+        ROUTE_EXTENSIONS.some((e) => f.endsWith(e)) &&
+        !f.endsWith(".d.ts") &&
+        !f.split("/").some((p) => p.startsWith(".") || p === "node_modules"),
+    )
+    .sort();
+}
+
+/** Reads functions/ into a route table, or throws a BuildError listing every problem. */
+export function scanRoutes(functionsDir: string, prefix = "functions/"): RouteTable {
+  const problems: string[] = [];
+  const routes: RouteFile[] = [];
+  const middleware: RouteFile[] = [];
+  for (const file of listRouteFiles(functionsDir)) {
+    try {
+      const path = parseRoutePath(file);
+      const handlers = readHandlerExports(readFileSync(join(functionsDir, file), "utf8"));
+      const entry: RouteFile = { ...path, pattern: formatPattern(path.segments), handlers };
+      if (path.middleware) {
+        if (handlers.length === 0) throw new ExportError("a _middleware file must export onRequest (or onRequestGet, ...)");
+        middleware.push(entry);
+      } else if (handlers.length > 0) {
+        routes.push(entry); // files without handlers are helpers, not routes
+      }
+    } catch (err) {
+      if (!(err instanceof RoutePathError || err instanceof ExportError)) throw err;
+      problems.push(`${prefix}${file}: ${err.message}`);
+    }
+  }
+  problems.push(...findConflicts(routes, prefix), ...findConflicts(middleware, prefix));
+  if (problems.length) throw new BuildError(problems);
+  routes.sort(compareRoutes);
+  middleware.sort((a, b) => a.segments.length - b.segments.length || compareRoutes(a, b));
+  return { routes, middleware };
+}
+
+/** Two files that answer the same URL and method: the build cannot choose for the user. */
+function findConflicts(files: RouteFile[], prefix: string): string[] {
+  const byShape = new Map<string, RouteFile[]>();
+  for (const f of files) {
+    const shape = routeShape(f.segments);
+    byShape.set(shape, [...(byShape.get(shape) ?? []), f]);
+  }
+  const problems: string[] = [];
+  for (const group of byShape.values()) {
+    for (let i = 0; i < group.length; i++) {
+      for (let j = i + 1; j < group.length; j++) {
+        const a = group[i], b = group[j];
+        const shared = overlap(a, b);
+        if (shared.length) {
+          const what = a.middleware ? `middleware for ${a.pattern}` : `${shared.join(", ")} ${a.pattern}`;
+          problems.push(`${prefix}${a.file} and ${prefix}${b.file} both handle ${what}: keep one`);
+        }
+      }
+    }
+  }
+  return problems;
+}
+
+function overlap(a: RouteFile, b: RouteFile): string[] {
+  const am = a.handlers.map((h) => h.method);
+  const bm = b.handlers.map((h) => h.method);
+  if (am.includes("ANY") || bm.includes("ANY")) return am.includes("ANY") ? bm : am;
+  return am.filter((m) => bm.includes(m));
+}
+
+const RANK = { literal: 0, param: 1, catchall: 2 } as const;
+
+/** Precedence, segment by segment: literal, then [param], then [[catchall]]. */
+export function compareRoutes(a: RouteFile, b: RouteFile): number {
+  const n = Math.min(a.segments.length, b.segments.length);
+  for (let i = 0; i < n; i++) {
+    const sa = a.segments[i], sb = b.segments[i];
+    const d = RANK[sa.kind] - RANK[sb.kind];
+    if (d) return d;
+    if (sa.kind === "literal" && sb.kind === "literal" && sa.value !== sb.value) return sa.value < sb.value ? -1 : 1;
+  }
+  const ka = a.segments[n]?.kind, kb = b.segments[n]?.kind;
+  // A route that ends here (/files) beats a catch-all that could also match it (/files/:path*).
+  if (ka === undefined && kb === "catchall") return -1;
+  if (kb === undefined && ka === "catchall") return 1;
+  return a.segments.length - b.segments.length;
+}

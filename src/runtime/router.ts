@@ -1,0 +1,210 @@
+// Matching. Literal paths are one Map lookup; the rest walk a tree of path
+// segments built once at start-up, so the cost of a match grows with the depth
+// of the path, never with the number of routes. itty-router was measured in
+// this place and lost at 1,000 routes (it tries each route's RegExp in turn):
+// see bench/README.md.
+import type { Handler } from "./types.js";
+
+/** One row of the table that `kiln build` writes. */
+export interface RouteEntry {
+  pattern: string;
+  file: string;
+  middleware: boolean;
+  methods: Record<string, Handler | Handler[]>;
+}
+
+export interface Step {
+  run: Handler;
+  /** functionPath of the file the handler comes from. */
+  path: string;
+}
+
+/** What runs for one path and method: middleware, then the route's handlers, then `end`. */
+export interface Chain {
+  steps: Step[];
+  /** assets: fall through to static files; 405: no handler for the method; options: answer 204 with Allow. */
+  end: "assets" | "405" | "options";
+  allow: string;
+}
+
+interface Target {
+  pattern: string;
+  names: string[];
+  methods: Record<string, Step[]>;
+  /** The tree nodes from the root to this file's folder, for the middleware around it. */
+  nodes: Node[];
+  chains: Record<string, Chain>;
+  allow: string;
+}
+
+interface Node {
+  children: Map<string, Node>;
+  param?: Node;
+  route?: Target;
+  catchall?: Target;
+  middleware?: Target;
+  /** Chains for paths that end under this node without matching a route. */
+  fallback: Record<string, Chain>;
+  names: string[];
+}
+
+export interface Match {
+  chain: Chain;
+  params: Record<string, string | string[]>;
+}
+
+/** A path whose percent-encoding does not decode. */
+export class BadPathError extends Error {}
+
+const newNode = (names: string[]): Node => ({ children: new Map(), fallback: Object.create(null), names });
+
+function toSteps(entry: RouteEntry): Record<string, Step[]> {
+  const methods: Record<string, Step[]> = Object.create(null);
+  for (const [method, value] of Object.entries(entry.methods)) {
+    const list = Array.isArray(value) ? value : [value];
+    list.forEach((fn, i) => {
+      if (typeof fn !== "function") {
+        const name = method === "ANY" ? "onRequest" : `onRequest${method[0]}${method.slice(1).toLowerCase()}`;
+        throw new TypeError(`functions/${entry.file}: ${name}${Array.isArray(value) ? `[${i}]` : ""} is not a function`);
+      }
+    });
+    methods[method] = list.map((run) => ({ run, path: entry.pattern }));
+  }
+  return methods;
+}
+
+function allowHeader(methods: Record<string, Step[]>): string {
+  const allow = new Set(Object.keys(methods));
+  if (allow.has("GET")) allow.add("HEAD");
+  allow.add("OPTIONS");
+  allow.delete("ANY");
+  return [...allow].join(", ");
+}
+
+/** The handlers a file has for a method: its own, GET's for HEAD, else onRequest's. */
+function stepsFor(methods: Record<string, Step[]>, method: string): Step[] | undefined {
+  return methods[method] ?? (method === "HEAD" ? methods.GET : undefined) ?? methods.ANY;
+}
+
+function middlewareSteps(nodes: Node[], method: string): Step[] {
+  const steps: Step[] = [];
+  for (const node of nodes) {
+    const own = node.middleware && stepsFor(node.middleware.methods, method);
+    if (own) steps.push(...own);
+  }
+  return steps;
+}
+
+export function createRouter(entries: RouteEntry[]) {
+  const root = newNode([]);
+  const literal = new Map<string, Target>();
+
+  for (const entry of entries) {
+    let node = root;
+    const nodes = [root];
+    const names: string[] = [];
+    let catchall = false;
+    for (const seg of entry.pattern.split("/").slice(1).filter(Boolean)) {
+      if (seg.endsWith("*")) {
+        names.push(seg.slice(1, -1));
+        catchall = true;
+      } else if (seg.startsWith(":")) {
+        names.push(seg.slice(1));
+        node = node.param ??= newNode([...names]);
+        nodes.push(node);
+      } else {
+        let child = node.children.get(seg);
+        if (!child) node.children.set(seg, (child = newNode([...names])));
+        node = child;
+        nodes.push(node);
+      }
+    }
+    const methods = toSteps(entry);
+    const target: Target = { pattern: entry.pattern, names, methods, nodes, chains: Object.create(null), allow: allowHeader(methods) };
+    if (entry.middleware) node.middleware = target;
+    else if (catchall) node.catchall = target;
+    else {
+      node.route = target;
+      if (names.length === 0) literal.set(entry.pattern, target);
+    }
+  }
+
+  function routeChain(target: Target, method: string): Chain {
+    const own = stepsFor(target.methods, method);
+    const end = own ? "assets" : method === "OPTIONS" ? "options" : "405";
+    const steps = middlewareSteps(target.nodes, method);
+    if (own) steps.push(...own);
+    return (target.chains[method] = { steps, end, allow: target.allow });
+  }
+
+  /** Segment by segment: a literal, then [param], then [[catchall]]; backtracks when a branch dead-ends. */
+  function walk(node: Node, segs: string[], i: number, values: (string | string[])[], depth: number): Target | undefined {
+    if (i === segs.length) {
+      if (node.route) return node.route;
+      if (node.catchall) values[depth] = [];
+      return node.catchall;
+    }
+    const seg = segs[i];
+    const child = node.children.get(seg);
+    let found = child && walk(child, segs, i + 1, values, depth);
+    if (found) return found;
+    if (node.param && seg !== "" && (found = walk(node.param, segs, i + 1, values, depth + 1))) {
+      values[depth] = seg;
+      return found;
+    }
+    if (node.catchall) {
+      const rest = segs.slice(i);
+      if (!rest.includes("")) {
+        values[depth] = rest;
+        return node.catchall;
+      }
+    }
+    return undefined;
+  }
+
+  /** No route matched: the middleware of the folders the path goes through still runs, then the assets. */
+  function fallback(segs: string[], method: string): Match {
+    const nodes = [root];
+    const values: string[] = [];
+    let node = root;
+    for (const seg of segs) {
+      const next = node.children.get(seg) ?? (seg !== "" ? node.param : undefined);
+      if (!next) break;
+      if (next === node.param) values.push(seg);
+      nodes.push((node = next));
+    }
+    const chain = (node.fallback[method] ??= { steps: middlewareSteps(nodes, method), end: "assets", allow: "" });
+    return { chain, params: toParams(node.names, values) };
+  }
+
+  /** Finds what runs for a pathname (as in request.url: still percent-encoded). */
+  function match(pathname: string, method: string): Match {
+    const path = pathname.length > 1 && pathname.endsWith("/") ? pathname.slice(0, -1) : pathname;
+    if (!path.includes("%")) {
+      const target = literal.get(path);
+      if (target) return { chain: target.chains[method] ?? routeChain(target, method), params: {} };
+    }
+    const segs = path === "/" ? [] : path.slice(1).split("/").map(decodeSegment);
+    const values: (string | string[])[] = [];
+    const target = walk(root, segs, 0, values, 0);
+    if (!target) return fallback(segs, method);
+    return { chain: target.chains[method] ?? routeChain(target, method), params: toParams(target.names, values) };
+  }
+
+  return { match };
+}
+
+function toParams(names: string[], values: (string | string[])[]): Record<string, string | string[]> {
+  const params: Record<string, string | string[]> = {};
+  for (let i = 0; i < names.length; i++) params[names[i]] = values[i];
+  return params;
+}
+
+function decodeSegment(segment: string): string {
+  if (!segment.includes("%")) return segment;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new BadPathError(segment);
+  }
+}

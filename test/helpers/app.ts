@@ -1,0 +1,68 @@
+// Builds an app with the real `kiln build`, bundles the entry as wrangler
+// would (esbuild), and serves it from workerd through Miniflare, with real
+// static assets and KV.
+import { existsSync, mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import * as esbuild from "esbuild";
+import { Miniflare } from "miniflare";
+import { build } from "../../src/build/index.js";
+
+export const COMPATIBILITY_DATE = "2026-04-01";
+const TMP = resolve(import.meta.dirname, "../.tmp");
+
+export interface TestApp {
+  mf: Miniflare;
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  dispose(): Promise<void>;
+}
+
+let counter = 0;
+
+/** Bundles a built entry the way wrangler does: ESM, for workerd. */
+export async function bundleEntry(entry: string): Promise<string> {
+  const result = await esbuild.build({
+    entryPoints: [entry],
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    conditions: ["workerd", "worker", "browser"],
+    target: "es2022",
+    write: false,
+    logLevel: "silent",
+  });
+  return result.outputFiles[0].text;
+}
+
+export async function startApp(
+  root: string,
+  options: { bindings?: Record<string, string> } = {},
+): Promise<TestApp> {
+  const outDir = join(TMP, `app-${process.pid}-${counter++}`);
+  mkdirSync(outDir, { recursive: true });
+  const { outFile } = await build({ root, out: join(outDir, "worker.ts") });
+  return serveScript(await bundleEntry(outFile), root, options);
+}
+
+export async function serveScript(
+  script: string,
+  root: string,
+  options: { bindings?: Record<string, string> } = {},
+): Promise<TestApp> {
+  const publicDir = join(root, "public");
+  const mf = new Miniflare({
+    modules: true,
+    script,
+    compatibilityDate: COMPATIBILITY_DATE,
+    bindings: options.bindings ?? {},
+    kvNamespaces: ["SESSIONS"],
+    assets: existsSync(publicDir)
+      ? { directory: publicDir, binding: "ASSETS", routerConfig: { has_user_worker: true } }
+      : undefined,
+  });
+  await mf.ready;
+  return {
+    mf,
+    fetch: (path, init) => mf.dispatchFetch(new URL(path, "http://localhost").toString(), init as never) as unknown as Promise<Response>,
+    dispose: () => mf.dispose(),
+  };
+}
