@@ -59,3 +59,17 @@ function suggest(name: string): string {
     ? `: did you mean "${match}"?`
     : `: handlers are ${Object.keys(HANDLER_EXPORTS).join(", ")}`;
 }
+
+/**
+ * `Handler<"users/[id].ts">` types params from a path written by hand; the
+ * build checks that it is the file's own path, so a renamed file cannot keep
+ * stale param types.
+ */
+export function checkTypedPaths(source: string, file: string): void {
+  const own = file.replace(/\.(m?[tj]s)$/, "");
+  for (const [, path] of source.matchAll(/\b(?:Handler|EventContext|Params)<\s*["'`]([^"'`]*)["'`]/g)) {
+    if (path.replace(/\.(m?[tj]s)$/, "") !== own) {
+      throw new ExportError(`types its params as "${path}", but its own path is "${file}"`);
+    }
+  }
+}

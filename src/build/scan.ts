@@ -1,7 +1,7 @@
 // Finds the route files under functions/ and orders them into a route table.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { ExportError, readHandlerExports, type HandlerExport } from "./exports.js";
+import { checkTypedPaths, ExportError, readHandlerExports, type HandlerExport } from "./exports.js";
 import {
   formatPattern,
   parseRoutePath,
@@ -62,7 +62,9 @@ export function scanRoutes(functionsDir: string, prefix = "functions/"): RouteTa
   for (const file of listRouteFiles(functionsDir)) {
     try {
       const path = parseRoutePath(file);
-      const handlers = readHandlerExports(readFileSync(join(functionsDir, file), "utf8"));
+      const source = readFileSync(join(functionsDir, file), "utf8");
+      const handlers = readHandlerExports(source);
+      checkTypedPaths(source, file);
       const entry: RouteFile = { ...path, pattern: formatPattern(path.segments), handlers };
       if (path.middleware) {
         if (handlers.length === 0) throw new ExportError("a _middleware file must export onRequest (or onRequestGet, ...)");

@@ -3,6 +3,7 @@
 // static assets and KV.
 import { existsSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
+import type { Readable } from "node:stream";
 import * as esbuild from "esbuild";
 import { Miniflare } from "miniflare";
 import { build } from "../../src/build/index.js";
@@ -33,21 +34,20 @@ export async function bundleEntry(entry: string): Promise<string> {
   return result.outputFiles[0].text;
 }
 
-export async function startApp(
-  root: string,
-  options: { bindings?: Record<string, string> } = {},
-): Promise<TestApp> {
+export interface AppOptions {
+  bindings?: Record<string, string>;
+  /** Receives what workerd prints (console output, start-up errors). */
+  onOutput?: (text: string) => void;
+}
+
+export async function startApp(root: string, options: AppOptions = {}): Promise<TestApp> {
   const outDir = join(TMP, `app-${process.pid}-${counter++}`);
   mkdirSync(outDir, { recursive: true });
   const { outFile } = await build({ root, out: join(outDir, "worker.ts") });
   return serveScript(await bundleEntry(outFile), root, options);
 }
 
-export async function serveScript(
-  script: string,
-  root: string,
-  options: { bindings?: Record<string, string> } = {},
-): Promise<TestApp> {
+export async function serveScript(script: string, root: string, options: AppOptions = {}): Promise<TestApp> {
   const publicDir = join(root, "public");
   const mf = new Miniflare({
     modules: true,
@@ -55,6 +55,12 @@ export async function serveScript(
     compatibilityDate: COMPATIBILITY_DATE,
     bindings: options.bindings ?? {},
     kvNamespaces: ["SESSIONS"],
+    handleRuntimeStdio: options.onOutput
+      ? (stdout: Readable, stderr: Readable) => {
+          stdout.on("data", (chunk: Buffer) => options.onOutput!(String(chunk)));
+          stderr.on("data", (chunk: Buffer) => options.onOutput!(String(chunk)));
+        }
+      : undefined,
     assets: existsSync(publicDir)
       ? { directory: publicDir, binding: "ASSETS", routerConfig: { has_user_worker: true } }
       : undefined,

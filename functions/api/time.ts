@@ -1,0 +1,1 @@
+export const onRequestGet = () => Response.json({ now: new Date().toISOString() });

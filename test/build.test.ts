@@ -1,0 +1,202 @@
+import { describe, expect, it } from "vitest";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { build, BuildError, formatRouteTable, loadRoutes } from "../src/build/index.js";
+
+const CLI = resolve(import.meta.dirname, "../dist/build/cli.js");
+
+/** A throwaway app: { "functions/a.ts": "source" }. */
+function makeApp(files: Record<string, string>): string {
+  const root = mkdtempSync(join(tmpdir(), "kiln-build-"));
+  for (const [file, source] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, file)), { recursive: true });
+    writeFileSync(join(root, file), source);
+  }
+  return root;
+}
+
+const GET = "export const onRequestGet = () => new Response('x');\n";
+
+async function problemsOf(files: Record<string, string>): Promise<string[]> {
+  try {
+    await build({ root: makeApp(files) });
+  } catch (err) {
+    if (err instanceof BuildError) return err.problems;
+    throw err;
+  }
+  throw new Error("the build passed");
+}
+
+describe("build errors name the files", () => {
+  it("two files claiming one route and method", async () => {
+    expect(await problemsOf({ "functions/a.ts": GET, "functions/a/index.ts": GET })).toEqual([
+      "functions/a.ts and functions/a/index.ts both handle GET /a: keep one",
+    ]);
+  });
+
+  it("two parameter files at one place, whatever their names", async () => {
+    const problems = await problemsOf({ "functions/u/[id].ts": GET, "functions/u/[name].js": GET });
+    expect(problems).toEqual(["functions/u/[id].ts and functions/u/[name].js both handle GET /u/:id: keep one"]);
+  });
+
+  it("onRequest against a method handler of another file", async () => {
+    const problems = await problemsOf({
+      "functions/a.ts": "export const onRequest = () => new Response('');",
+      "functions/a/index.js": "export const onRequestPost = () => new Response('');",
+    });
+    expect(problems[0]).toContain("functions/a.ts and functions/a/index.js both handle POST /a");
+  });
+
+  it("lets two files share a path with different methods", async () => {
+    const root = makeApp({ "functions/a.ts": GET, "functions/a/index.ts": "export const onRequestPost = () => new Response('');" });
+    const { table } = await build({ root });
+    expect(table.routes.map((r) => r.file)).toEqual(["a.ts", "a/index.ts"]);
+  });
+
+  it.each([
+    ["functions/[1id].ts", 'bad parameter name "[1id]"'],
+    ["functions/[a-b].ts", 'bad parameter name "[a-b]"'],
+    ["functions/[].ts", 'bad parameter name "[]"'],
+    ["functions/user-[id].ts", '"user-[id]" mixes text and brackets'],
+    ["functions/[id.ts", '"[id" mixes text and brackets'],
+    ["functions/[[rest]]/a.ts", "must be the last part"],
+    ["functions/[id]/[id].ts", 'parameter "id" appears twice'],
+    ["functions/:x.ts", 'may not start with ":"'],
+  ])("a bad parameter or file name: %s", async (file, message) => {
+    const problems = await problemsOf({ [file]: GET });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(file);
+    expect(problems[0]).toContain(message);
+  });
+
+  it("a misspelt handler export, with a suggestion", async () => {
+    const problems = await problemsOf({ "functions/a.ts": "export const onRequestGET = () => new Response('');" });
+    expect(problems).toEqual(['functions/a.ts: unknown handler export "onRequestGET": did you mean "onRequestGet"?']);
+  });
+
+  it("export * (the build cannot see the handlers)", async () => {
+    const problems = await problemsOf({ "functions/a.ts": "export * from './b';" });
+    expect(problems[0]).toMatch(/^functions\/a\.ts: `export \* from`/);
+  });
+
+  it("a syntax error, with line and column", async () => {
+    const problems = await problemsOf({ "functions/a.ts": "const x = 1;\nexport const onRequest = () => { return (;\n}}}" });
+    expect(problems[0]).toMatch(/^functions\/a\.ts: syntax error at line \d+, column \d+/);
+  });
+
+  it("a middleware file without a handler", async () => {
+    const problems = await problemsOf({ "functions/_middleware.ts": "export const helper = 1;" });
+    expect(problems).toEqual(["functions/_middleware.ts: a _middleware file must export onRequest (or onRequestGet, ...)"]);
+  });
+
+  it("param types that name another file than their own", async () => {
+    const problems = await problemsOf({
+      "functions/users/[id].ts": 'import type { Handler } from "kiln";\nexport const onRequestGet: Handler<"users/[name].ts"> = () => new Response("");',
+    });
+    expect(problems).toEqual(['functions/users/[id].ts: types its params as "users/[name].ts", but its own path is "users/[id].ts"']);
+  });
+
+  it("no functions/ folder", async () => {
+    const problems = await problemsOf({ "README.md": "" });
+    expect(problems[0]).toContain("no functions/ folder");
+  });
+
+  it("reports every problem at once", async () => {
+    const problems = await problemsOf({ "functions/[1].ts": GET, "functions/b.ts": "export const onrequest = 1;" });
+    expect(problems).toHaveLength(2);
+  });
+
+  it("fails at start-up, naming the file, when an export is not a function", async () => {
+    const { startApp } = await import("./helpers/app.js");
+    const root = makeApp({ "functions/a.ts": "export const onRequestGet = [() => new Response(''), 42];" });
+    let output = "";
+    await expect(startApp(root, { onOutput: (text) => (output += text) })).rejects.toThrow(/failed to start/);
+    expect(output).toMatch(/functions\/a\.ts: onRequestGet\[1\] is not a function/);
+  });
+});
+
+describe("the build output", () => {
+  it("types exported with `export type` are not handlers, and helpers are not routes", async () => {
+    const root = makeApp({
+      "functions/a.ts": "export type onRequestX = string;\nexport interface Foo {}\n" + GET,
+      "functions/util.ts": "export function helper() {}",
+    });
+    const table = await loadRoutes(root);
+    expect(table.routes.map((r) => [r.pattern, r.handlers.map((h) => h.name)])).toEqual([["/a", ["onRequestGet"]]]);
+  });
+
+  it("orders routes by precedence: literal, [param], [[catchall]]", async () => {
+    const root = makeApp({
+      "functions/[[all]].ts": GET,
+      "functions/index.ts": GET,
+      "functions/u/[id].ts": GET,
+      "functions/u/new.ts": GET,
+      "functions/u/[id]/[[rest]].ts": GET,
+      "functions/u/[id]/edit.ts": GET,
+    });
+    const table = await loadRoutes(root);
+    expect(table.routes.map((r) => r.pattern)).toEqual([
+      "/",
+      "/u/new",
+      "/u/:id",
+      "/u/:id/edit",
+      "/u/:id/:rest*",
+      "/:all*",
+    ]);
+  });
+
+  it("does not rewrite an unchanged entry (so wrangler's watcher stays quiet)", async () => {
+    const root = makeApp({ "functions/index.ts": GET });
+    const { outFile } = await build({ root });
+    const before = readFileSync(outFile, "utf8");
+    writeFileSync(outFile, before + "// marker\n");
+    await build({ root });
+    expect(readFileSync(outFile, "utf8")).toBe(before);
+  });
+});
+
+describe("the kiln command", () => {
+  it("kiln build writes .kiln/worker.ts by default and --out elsewhere", () => {
+    const root = makeApp({ "functions/index.ts": GET });
+    const out = execFileSync("node", [CLI, "build", "--root", root], { encoding: "utf8" });
+    expect(out).toMatch(/kiln: 1 routes, 0 middleware → .*\.kiln\/worker\.ts/);
+    expect(readFileSync(join(root, ".kiln/worker.ts"), "utf8")).toContain("createHandler");
+    execFileSync("node", [CLI, "build", "--root", root, "--out", join(root, "elsewhere/entry.ts")]);
+    expect(readFileSync(join(root, "elsewhere/entry.ts"), "utf8")).toContain("../functions/index.ts");
+  });
+
+  it("kiln build exits 1 and lists the problems", () => {
+    const root = makeApp({ "functions/a.ts": GET, "functions/a/index.ts": GET });
+    const run = spawnSync("node", [CLI, "build", "--root", root], { encoding: "utf8" });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("kiln: build failed");
+    expect(run.stderr).toContain("functions/a.ts and functions/a/index.ts both handle GET /a");
+  });
+
+  it("kiln routes prints pattern, methods, file and middleware chain", () => {
+    const root = makeApp({
+      "functions/_middleware.ts": "export const onRequest = ({ next }) => next();",
+      "functions/api/_middleware.ts": "export const onRequest = ({ next }) => next();",
+      "functions/api/users/[id].ts": GET + "export const onRequestDelete = () => new Response('');",
+      "functions/index.ts": GET,
+    });
+    const out = execFileSync("node", [CLI, "routes", "--root", root], { encoding: "utf8" });
+    expect(out.split("\n").map((l) => l.split(/\s{2,}/))).toEqual([
+      ["pattern", "methods", "file", "middleware"],
+      ["/", "GET", "index.ts", "_middleware.ts"],
+      ["/api/users/:id", "GET,DELETE", "api/users/[id].ts", "_middleware.ts > api/_middleware.ts"],
+      ["/*", "ANY", "_middleware.ts", "(middleware)"],
+      ["/api/*", "ANY", "api/_middleware.ts", "(middleware)"],
+      [""],
+    ]);
+    expect(formatRouteTable).toBeTypeOf("function");
+  });
+
+  it("kiln with an unknown command prints the usage and exits 1", () => {
+    const run = spawnSync("node", [CLI, "bild"], { encoding: "utf8" });
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain("usage:");
+  });
+});

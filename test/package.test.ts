@@ -1,0 +1,159 @@
+// The package as a user gets it: packed, installed into an app that has never
+// seen this repository, built with `npx kiln build`, deployed with wrangler.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { bundleEntry, serveScript } from "./helpers/app.js";
+
+const REPO = resolve(import.meta.dirname, "..");
+const WRANGLER = join(REPO, "node_modules/.bin/wrangler");
+const quiet = { WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" };
+
+function write(root: string, files: Record<string, string>): void {
+  for (const [file, text] of Object.entries(files)) {
+    mkdirSync(join(root, file, ".."), { recursive: true });
+    writeFileSync(join(root, file), text);
+  }
+}
+
+const APP_FILES = {
+  "functions/index.ts": 'export const onRequestGet = () => new Response("installed home");\n',
+  "functions/users/[id].ts":
+    'import type { Handler } from "kiln";\nexport const onRequestGet: Handler<"users/[id].ts"> = ({ params }) => new Response(`user ${params.id}`);\n',
+  "public/robots.txt": "User-agent: *\n",
+};
+
+describe("the packed package in a fresh app", () => {
+  let app: string;
+  beforeAll(() => {
+    app = mkdtempSync(join(tmpdir(), "kiln-app-"));
+    const packDir = mkdtempSync(join(tmpdir(), "kiln-pack-"));
+    const tarball = execFileSync("npm", ["pack", "--silent", "--pack-destination", packDir], { cwd: REPO, encoding: "utf8" })
+      .trim()
+      .split("\n")
+      .pop()!;
+    write(app, { ...APP_FILES, "package.json": JSON.stringify({ name: "fresh-app", private: true, type: "module" }) });
+    execFileSync("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", join(packDir, tarball)], { cwd: app, stdio: "pipe" });
+  }, 180_000);
+
+  it("builds with npx kiln build and serves requests from workerd", async () => {
+    const out = execFileSync("npx", ["kiln", "build"], { cwd: app, encoding: "utf8" });
+    expect(out).toContain("kiln: 2 routes");
+    const entry = readFileSync(join(app, ".kiln/worker.ts"), "utf8");
+    expect(entry).toContain("../node_modules/kiln/dist/runtime/index.js");
+    const served = await serveScript(await bundleEntry(join(app, ".kiln/worker.ts")), app);
+    try {
+      expect(await (await served.fetch("/")).text()).toBe("installed home");
+      expect(await (await served.fetch("/users/ada")).text()).toBe("user ada");
+      expect(await (await served.fetch("/robots.txt")).text()).toBe("User-agent: *\n");
+      expect((await served.fetch("/missing")).status).toBe(404);
+    } finally {
+      await served.dispose();
+    }
+  });
+
+  it("prints its route table with npx kiln routes", () => {
+    const out = execFileSync("npx", ["kiln", "routes"], { cwd: app, encoding: "utf8" });
+    expect(out).toContain("/users/:id");
+  });
+});
+
+/** An app whose wrangler.toml runs this repository's kiln, as `npx kiln build` would. */
+function wranglerApp(): string {
+  const root = mkdtempSync(join(tmpdir(), "kiln-wrangler-"));
+  write(root, {
+    ...APP_FILES,
+    "wrangler.toml": [
+      'name = "kiln-test-app"',
+      'main = ".kiln/worker.ts"',
+      'compatibility_date = "2026-04-01"',
+      "[build]",
+      `command = "node ${join(REPO, "dist/build/cli.js")} build"`,
+      'watch_dir = ["functions"]',
+      "[assets]",
+      'directory = "public"',
+      'binding = "ASSETS"',
+      "",
+    ].join("\n"),
+  });
+  return root;
+}
+
+describe("wrangler", () => {
+  it("wrangler deploy --dry-run --outdir produces a bundle that serves the routes", async () => {
+    const root = wranglerApp();
+    const outdir = join(root, "dist");
+    execFileSync(WRANGLER, ["deploy", "--dry-run", "--outdir", outdir], { cwd: root, env: { ...process.env, ...quiet }, stdio: "pipe" });
+    const served = await serveScript(readFileSync(join(outdir, "worker.js"), "utf8"), root);
+    try {
+      expect(await (await served.fetch("/users/7")).text()).toBe("user 7");
+    } finally {
+      await served.dispose();
+    }
+  }, 60_000);
+
+  describe("wrangler dev", () => {
+    let root: string;
+    let dev: ChildProcess;
+    let port: number;
+    let log = "";
+    beforeAll(async () => {
+      root = wranglerApp();
+      port = await freePort();
+      dev = spawn(WRANGLER, ["dev", "--port", String(port), "--ip", "127.0.0.1"], {
+        cwd: root,
+        env: { ...process.env, ...quiet },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      dev.stdout!.on("data", (d) => (log += d));
+      dev.stderr!.on("data", (d) => (log += d));
+      await until(async () => (await get("/")).body === "installed home", 45_000);
+    }, 60_000);
+    afterAll(() => {
+      dev?.kill("SIGTERM");
+      rmSync(root, { recursive: true, force: true });
+    });
+
+    async function get(path: string): Promise<{ status: number; body: string }> {
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}${path}`);
+        return { status: res.status, body: await res.text() };
+      } catch {
+        return { status: 0, body: "" };
+      }
+    }
+
+    it("picks up an added route file and an edited one without a restart", async () => {
+      expect((await get("/added")).status).toBe(404);
+      write(root, { "functions/added.ts": 'export const onRequestGet = () => new Response("added");\n' });
+      await until(async () => (await get("/added")).body === "added", 30_000);
+      write(root, { "functions/added.ts": 'export const onRequestGet = () => new Response("edited");\n' });
+      await until(async () => (await get("/added")).body === "edited", 30_000);
+      rmSync(join(root, "functions/added.ts"));
+      await until(async () => (await get("/added")).status === 404, 30_000);
+    }, 120_000);
+
+    async function until(check: () => Promise<boolean>, ms: number): Promise<void> {
+      const deadline = Date.now() + ms;
+      while (Date.now() < deadline) {
+        if (await check()) return;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      throw new Error(`timed out; wrangler said:\n${log}`);
+    }
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+    server.on("error", reject);
+  });
+}
