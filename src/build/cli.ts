@@ -3,17 +3,22 @@
 import { build, BuildError, formatRouteTable, loadRoutes } from "./index.js";
 
 const USAGE = `usage:
-  kiln build [--root DIR] [--out FILE]   compile DIR/functions into one Worker entry (default .kiln/worker.ts)
+  kiln build [--root DIR] [--out FILE] [--assets DIR]
+      compile DIR/functions into one Worker entry (default .kiln/worker.ts);
+      --assets names the static files folder, as in wrangler.toml (default public)
   kiln routes [--root DIR]               print the route table`;
 
-function parseArgs(args: string[]): { command?: string; root?: string; out?: string } {
-  const result: { command?: string; root?: string; out?: string } = {};
+type Args = { command?: string; root?: string; out?: string; assets?: string };
+const OPTIONS: Record<string, "root" | "out" | "assets"> = { "--root": "root", "--out": "out", "--assets": "assets" };
+
+function parseArgs(args: string[]): Args {
+  const result: Args = {};
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
-    if (arg === "--root" || arg === "--out") {
+    if (OPTIONS[arg]) {
       const value = args[++i];
       if (!value) throw new BuildError([`${arg} needs a value`]);
-      result[arg === "--root" ? "root" : "out"] = value;
+      result[OPTIONS[arg]] = value;
     } else if (!result.command && !arg.startsWith("-")) {
       result.command = arg;
     } else {
@@ -24,10 +29,10 @@ function parseArgs(args: string[]): { command?: string; root?: string; out?: str
 }
 
 async function main(): Promise<void> {
-  const { command, root, out } = parseArgs(process.argv.slice(2));
+  const { command, root, out, assets } = parseArgs(process.argv.slice(2));
   if (command === "build") {
     const started = performance.now();
-    const { table, outFile } = await build({ root, out });
+    const { table, outFile } = await build({ root, out, assets });
     const ms = Math.round(performance.now() - started);
     console.log(`kiln: ${table.routes.length} routes, ${table.middleware.length} middleware → ${outFile} (${ms} ms)`);
   } else if (command === "routes") {

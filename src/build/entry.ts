@@ -12,7 +12,7 @@ function importPath(fromDir: string, to: string): string {
   return rel.startsWith(".") ? rel : `./${rel}`;
 }
 
-export function generateEntry(table: RouteTable, functionsDir: string, outFile: string): string {
+export function generateEntry(table: RouteTable, functionsDir: string, outFile: string, assetKeys?: string[]): string {
   const outDir = dirname(outFile);
   const imports: string[] = [`import { createHandler } from ${JSON.stringify(importPath(outDir, RUNTIME))};`];
   const entry = (f: RouteFile, n: number): string => {
@@ -28,7 +28,7 @@ export function generateEntry(table: RouteTable, functionsDir: string, outFile: 
     "",
     "export default createHandler([",
     ...rows,
-    "]);",
+    `], { assets: ${JSON.stringify(assetKeys)} });`,
     "",
   ].join("\n");
 }

@@ -1,6 +1,7 @@
 // The build side of kiln (runs in Node): functions/ in, one Worker entry out.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { listAssetKeys } from "./assets.js";
 import { generateEntry } from "./entry.js";
 import { lexerReady } from "./exports.js";
 import { scanRoutes, type RouteTable } from "./scan.js";
@@ -12,6 +13,8 @@ export interface BuildOptions {
   root?: string;
   /** Where the Worker entry goes. Default: ROOT/.kiln/worker.ts. */
   out?: string;
+  /** The static assets folder ([assets] directory in wrangler.toml). Default: ROOT/public. */
+  assets?: string;
 }
 
 export interface BuildResult {
@@ -28,7 +31,8 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
   const root = resolve(options.root ?? ".");
   const outFile = resolve(options.out ?? join(root, ".kiln/worker.ts"));
   const table = await loadRoutes(root);
-  const source = generateEntry(table, join(root, "functions"), outFile);
+  const assetKeys = listAssetKeys(resolve(root, options.assets ?? "public"));
+  const source = generateEntry(table, join(root, "functions"), outFile, assetKeys);
   mkdirSync(dirname(outFile), { recursive: true });
   // An unchanged entry is not rewritten, so wrangler's watcher does not rebuild for nothing.
   if (readIfExists(outFile) !== source) writeFileSync(outFile, source);

@@ -1,93 +1,63 @@
 // The Worker's fetch handler: match, run the chain, own the HTTP behaviour
 // a route file should not have to write (HEAD, 405, OPTIONS, 400, 404, 500).
-import { errorResponse, notFound } from "./errors.js";
-import { BadPathError, createRouter, type Chain, type RouteEntry } from "./router.js";
-import type { EventContext, ExecutionContextLike } from "./types.js";
+// It stays synchronous while the handlers do: a Worker may return a Response
+// or a Promise, and every await skipped is time saved on each request.
+import { Run } from "./context.js";
+import { errorResponse } from "./errors.js";
+import { endOfChain, fromAssets, pathOf } from "./fallback.js";
+import { BadPathError, createRouter, type RouteEntry } from "./router.js";
+import type { ExecutionContextLike } from "./types.js";
 
-interface AssetsBinding {
-  fetch(request: Request): Promise<Response>;
+type Env = { DEBUG?: string | boolean } & Record<string, unknown>;
+
+/** HEAD answered by a GET handler (or by the assets): same status and headers, no body. */
+function finish(method: string, response: Response): Response {
+  if (!(response instanceof Response)) {
+    throw new TypeError(`a handler for ${method} returned ${typeof response}, not a Response`);
+  }
+  if (method !== "HEAD" || !response.body) return response;
+  response.body.cancel().catch(() => {});
+  return new Response(null, response);
 }
 
-type Env = { ASSETS?: AssetsBinding; DEBUG?: string | boolean } & Record<string, unknown>;
-
-/** The part of request.url after the host and before the query: the URL is already normalised by the runtime. */
-function pathOf(url: string): string {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
-  if (start < 0) return "/";
-  const query = url.indexOf("?", start);
-  const hash = url.indexOf("#", start);
-  const end = query < 0 ? hash : hash < 0 ? query : Math.min(query, hash);
-  return end < 0 ? url.slice(start) : url.slice(start, end);
+function fail(run: Run, request: Request, err: unknown): Promise<Response> | Response {
+  console.error(err);
+  if (run.passThrough) return fromAssets(request, run.env, run.assets);
+  const debug = run.env.DEBUG === true || run.env.DEBUG === "true";
+  return errorResponse(request, 500, "Internal Server Error", debug ? err : undefined);
 }
 
-/** `next(input, init)` builds the request for the rest of the chain; a bare URL keeps method, headers and body. */
-function nextRequest(current: Request, input?: Request | string | URL, init?: RequestInit): Request {
-  if (input === undefined) return init ? new Request(current, init) : current;
-  const base = input instanceof Request ? input : new Request(new URL(String(input), current.url), current);
-  return init ? new Request(base, init) : base;
+export interface AppOptions {
+  /** Asset keys of public/ (see assetKey); without them every unmatched path asks env.ASSETS. */
+  assets?: string[];
 }
 
-async function fromAssets(request: Request, env: Env): Promise<Response> {
-  const response = env.ASSETS ? await env.ASSETS.fetch(request) : undefined;
-  return !response || response.status === 404 ? notFound(request) : response;
-}
-
-function endOfChain(chain: Chain, request: Request, env: Env): Promise<Response> | Response {
-  if (chain.end === "assets") return fromAssets(request, env);
-  const headers = { allow: chain.allow, "cache-control": "no-store" };
-  if (chain.end === "options") return new Response(null, { status: 204, headers });
-  return errorResponse(request, 405, "Method Not Allowed", undefined, headers);
-}
-
-export function createHandler(entries: RouteEntry[]) {
+export function createHandler(entries: RouteEntry[], options: AppOptions = {}) {
   const { match } = createRouter(entries);
+  const assets = options.assets && new Set(options.assets);
 
-  async function fetch(request: Request, env: Env, ctx: ExecutionContextLike): Promise<Response> {
+  function fetch(request: Request, env: Env, ec: ExecutionContextLike): Promise<Response> | Response {
+    const method = request.method;
+    const path = pathOf(request.url);
     let found;
     try {
-      found = match(pathOf(request.url), request.method);
+      found = match(path, method);
     } catch (err) {
       if (err instanceof BadPathError) return errorResponse(request, 400, "Bad Request: the path's percent-encoding is malformed");
       throw err;
     }
-    const { chain, params } = found;
-    const data = {};
-    let passThrough = false;
-    const step = (i: number, req: Request): Promise<Response> | Response => {
-      const current = chain.steps[i];
-      if (!current) return endOfChain(chain, req, env);
-      const context: EventContext = {
-        request: req,
-        env,
-        params,
-        data,
-        functionPath: current.path,
-        next: async (input, init) => step(i + 1, nextRequest(req, input, init)),
-        waitUntil: (promise) => ctx.waitUntil(promise),
-        passThroughOnException: () => {
-          passThrough = true;
-        },
-      };
-      return current.run(context);
-    };
-    let response: Response;
+    // Nothing to run (no route, no middleware): straight to the assets or the 405.
+    if (found.chain.steps.length === 0) return endOfChain(found.chain, request, env, assets, path);
+    const run = new Run(found.chain, env, ec, found.params, assets);
     try {
-      response = await step(0, request);
-      if (!(response instanceof Response)) {
-        throw new TypeError(`a handler for ${request.method} ${chain.steps[0]?.path ?? ""} returned ${typeof response}, not a Response`);
-      }
+      const result = run.step(0, request);
+      if (result instanceof Response) return finish(method, result);
+      return Promise.resolve(result)
+        .then((response) => finish(method, response))
+        .catch((err) => fail(run, request, err));
     } catch (err) {
-      console.error(err);
-      if (passThrough) return fromAssets(request, env);
-      const debug = env.DEBUG === true || env.DEBUG === "true";
-      return errorResponse(request, 500, "Internal Server Error", debug ? err : undefined);
+      return fail(run, request, err);
     }
-    // HEAD answered by a GET handler (or by the assets): same status and headers, no body.
-    if (request.method === "HEAD" && response.body) {
-      response.body.cancel().catch(() => {});
-      return new Response(null, response);
-    }
-    return response;
   }
 
   return { fetch };

@@ -33,7 +33,7 @@ interface Target {
   methods: Record<string, Step[]>;
   /** The tree nodes from the root to this file's folder, for the middleware around it. */
   nodes: Node[];
-  chains: Record<string, Chain>;
+  chains: Map<string, Chain>;
   allow: string;
 }
 
@@ -44,7 +44,7 @@ interface Node {
   catchall?: Target;
   middleware?: Target;
   /** Chains for paths that end under this node without matching a route. */
-  fallback: Record<string, Chain>;
+  fallback: Map<string, Chain>;
   names: string[];
 }
 
@@ -56,7 +56,7 @@ export interface Match {
 /** A path whose percent-encoding does not decode. */
 export class BadPathError extends Error {}
 
-const newNode = (names: string[]): Node => ({ children: new Map(), fallback: Object.create(null), names });
+const newNode = (names: string[]): Node => ({ children: new Map(), fallback: new Map(), names });
 
 function toSteps(entry: RouteEntry): Record<string, Step[]> {
   const methods: Record<string, Step[]> = Object.create(null);
@@ -120,7 +120,7 @@ export function createRouter(entries: RouteEntry[]) {
       }
     }
     const methods = toSteps(entry);
-    const target: Target = { pattern: entry.pattern, names, methods, nodes, chains: Object.create(null), allow: allowHeader(methods) };
+    const target: Target = { pattern: entry.pattern, names, methods, nodes, chains: new Map(), allow: allowHeader(methods) };
     if (entry.middleware) node.middleware = target;
     else if (catchall) node.catchall = target;
     else {
@@ -134,7 +134,9 @@ export function createRouter(entries: RouteEntry[]) {
     const end = own ? "assets" : method === "OPTIONS" ? "options" : "405";
     const steps = middlewareSteps(target.nodes, method);
     if (own) steps.push(...own);
-    return (target.chains[method] = { steps, end, allow: target.allow });
+    const chain: Chain = { steps, end, allow: target.allow };
+    target.chains.set(method, chain);
+    return chain;
   }
 
   /** Segment by segment: a literal, then [param], then [[catchall]]; backtracks when a branch dead-ends. */
@@ -162,8 +164,12 @@ export function createRouter(entries: RouteEntry[]) {
     return undefined;
   }
 
+  const anyMiddleware = entries.some((e) => e.middleware);
+  const toAssets: Match = { chain: { steps: [], end: "assets", allow: "" }, params: {} };
+
   /** No route matched: the middleware of the folders the path goes through still runs, then the assets. */
   function fallback(segs: string[], method: string): Match {
+    if (!anyMiddleware) return toAssets; // nothing runs, so nothing can change the shared params
     const nodes = [root];
     const values: string[] = [];
     let node = root;
@@ -173,22 +179,26 @@ export function createRouter(entries: RouteEntry[]) {
       if (next === node.param) values.push(seg);
       nodes.push((node = next));
     }
-    const chain = (node.fallback[method] ??= { steps: middlewareSteps(nodes, method), end: "assets", allow: "" });
+    let chain = node.fallback.get(method);
+    if (!chain) node.fallback.set(method, (chain = { steps: middlewareSteps(nodes, method), end: "assets", allow: "" }));
     return { chain, params: toParams(node.names, values) };
   }
 
   /** Finds what runs for a pathname (as in request.url: still percent-encoded). */
   function match(pathname: string, method: string): Match {
-    const path = pathname.length > 1 && pathname.endsWith("/") ? pathname.slice(0, -1) : pathname;
-    if (!path.includes("%")) {
+    const last = pathname.length - 1;
+    const path = last > 0 && pathname.charCodeAt(last) === 47 /* / */ ? pathname.slice(0, last) : pathname;
+    const encoded = path.includes("%");
+    if (!encoded) {
       const target = literal.get(path);
-      if (target) return { chain: target.chains[method] ?? routeChain(target, method), params: {} };
+      if (target) return { chain: target.chains.get(method) ?? routeChain(target, method), params: {} };
     }
-    const segs = path === "/" ? [] : path.slice(1).split("/").map(decodeSegment);
+    const segs = path === "/" ? [] : path.slice(1).split("/");
+    if (encoded) for (let i = 0; i < segs.length; i++) segs[i] = decodeSegment(segs[i]);
     const values: (string | string[])[] = [];
     const target = walk(root, segs, 0, values, 0);
     if (!target) return fallback(segs, method);
-    return { chain: target.chains[method] ?? routeChain(target, method), params: toParams(target.names, values) };
+    return { chain: target.chains.get(method) ?? routeChain(target, method), params: toParams(target.names, values) };
   }
 
   return { match };

@@ -1,0 +1,112 @@
+// Generates one route set as route files (for kiln and Pages Functions) and as
+// the same routes written for Hono, itty-router and a hand-written floor.
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+
+/** The shapes of a resource, in the order files are added: /resN, /resN/[id], /resN/[id]/items, /resN/[id]/items/[item]. */
+const SHAPES = [
+  { file: (r) => `res${r}/index.ts`, path: (r) => `/res${r}`, body: (r) => `"res${r}"` },
+  { file: (r) => `res${r}/[id].ts`, path: (r) => `/res${r}/:id`, body: (r) => `"res${r} " + params.id` },
+  { file: (r) => `res${r}/[id]/items.ts`, path: (r) => `/res${r}/:id/items`, body: (r) => `"res${r} items " + params.id` },
+  {
+    file: (r) => `res${r}/[id]/items/[item].ts`,
+    path: (r) => `/res${r}/:id/items/:item`,
+    body: (r) => `"res${r} item " + params.id + " " + params.item`,
+  },
+];
+
+/** `count` route files: index.ts, then resources shape by shape. */
+export function routeSet(count) {
+  const routes = [{ file: "index.ts", path: "/", body: `"home"` }];
+  for (let i = 0; routes.length < count; i++) {
+    const r = Math.floor(i / SHAPES.length), shape = SHAPES[i % SHAPES.length];
+    routes.push({ file: shape.file(r), path: shape.path(r), body: shape.body(r) });
+  }
+  return routes;
+}
+
+export function writeFunctions(root, routes) {
+  rmSync(root, { recursive: true, force: true });
+  // An app has static files too; kiln lists them at build time.
+  mkdirSync(join(root, "public"), { recursive: true });
+  writeFileSync(join(root, "public/robots.txt"), "User-agent: *\n");
+  for (const route of routes) {
+    const file = join(root, "functions", route.file);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, `export const onRequestGet = ({ params }) => new Response(${route.body});\n`);
+  }
+}
+
+/** The request mix: static, param, deep param and not-found paths, spread over the resources. */
+export function requestMix(routes) {
+  const resources = Math.max(1, Math.floor((routes.length - 1) / SHAPES.length));
+  const paths = [];
+  for (let i = 0; i < 40; i++) {
+    const r = (i * 7919) % resources; // spread over the table, not just its head
+    const kind = i % 4;
+    if (kind === 0) paths.push(`/res${r}`);
+    if (kind === 1) paths.push(`/res${r}/${1000 + i}`);
+    if (kind === 2) paths.push(`/res${r}/${1000 + i}/items/${i}`);
+    if (kind === 3) paths.push(i % 8 === 3 ? `/nothing/here/${i}` : `/res${r}/${i}/other`);
+  }
+  return paths;
+}
+
+const handlerBody = (route, params) => `{ const params = ${params}; return new Response(${route.body}); }`;
+
+export function honoSource(routes) {
+  const lines = routes.map((r) => `app.get(${JSON.stringify(r.path)}, (c) => ${handlerBody(r, "c.req.param()")});`);
+  return `import { Hono } from "hono";\nconst app = new Hono();\n${lines.join("\n")}\nexport default app;\n`;
+}
+
+export function ittySource(routes) {
+  const lines = routes.map((r) => `router.get(${JSON.stringify(r.path)}, (request) => ${handlerBody(r, "request.params")});`);
+  return `import { Router } from "itty-router";\nconst router = Router();\n${lines.join("\n")}\nrouter.all("*", () => new Response("Not Found", { status: 404 }));\nexport default { fetch: (request, env, ctx) => router.fetch(request, env, ctx) };\n`;
+}
+
+/** The physical limit: a Map for literal paths, a split and a lookup for param paths. */
+export function floorSource(routes) {
+  const literal = routes.filter((r) => !r.path.includes(":"));
+  const param = routes.filter((r) => r.path.includes(":"));
+  const byFirst = new Map();
+  for (const r of param) {
+    const [first, ...rest] = r.path.slice(1).split("/");
+    if (!byFirst.has(first)) byFirst.set(first, []);
+    byFirst.get(first).push({ rest, route: r });
+  }
+  const lit = literal.map((r) => `[${JSON.stringify(r.path)}, () => new Response(${r.body})]`).join(",\n  ");
+  const groups = [...byFirst].map(([first, list]) => {
+    const cases = list.map(({ rest, route }) => {
+      const checks = [`s.length === ${rest.length + 1}`];
+      const names = [];
+      rest.forEach((seg, i) => {
+        if (seg.startsWith(":")) names.push(`${seg.slice(1)}: decode(s[${i + 1}])`);
+        else checks.push(`s[${i + 1}] === ${JSON.stringify(seg)}`);
+      });
+      return `if (${checks.join(" && ")}) { const params = { ${names.join(", ")} }; return new Response(${route.body}); }`;
+    });
+    return `[${JSON.stringify(first)}, (s) => { ${cases.join(" ")} return notFound(); }]`;
+  });
+  return `const notFound = () => new Response("Not Found", { status: 404 });
+const decode = (s) => (s.includes("%") ? decodeURIComponent(s) : s);
+const literal = new Map([
+  ${lit}
+]);
+const groups = new Map([
+  ${groups.join(",\n  ")}
+]);
+export default {
+  fetch(request) {
+    const url = request.url;
+    const start = url.indexOf("/", url.indexOf("//") + 2);
+    const q = url.indexOf("?", start);
+    const path = q < 0 ? url.slice(start) : url.slice(start, q);
+    const hit = literal.get(path);
+    if (hit) return hit();
+    const s = path.slice(1).split("/");
+    const group = groups.get(s[0]);
+    return group ? group(s) : notFound();
+  },
+};
+`;
+}

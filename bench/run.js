@@ -1,0 +1,188 @@
+// Routing benchmark: kiln against a hand-written floor, Hono, itty-router and
+// `wrangler pages functions build`, on the same route files, inside workerd,
+// in one run. Prints ratios to the floor, bundle sizes and build times.
+//
+//   npm run bench            (after npm ci; takes a few minutes)
+//   npm run bench -- --rounds 5
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { gzipSync } from "node:zlib";
+import * as esbuild from "esbuild";
+import { Miniflare } from "miniflare";
+import { floorSource, honoSource, ittySource, requestMix, routeSet, writeFunctions } from "./routes.js";
+
+const REPO = resolve(import.meta.dirname, "..");
+const OUT = join(REPO, "bench/.out");
+const KILN = join(REPO, "dist/build/cli.js");
+const WRANGLER = join(REPO, "node_modules/.bin/wrangler");
+// "floor2" is the floor again: its ratio shows how much of a difference is noise.
+const IMPLS = ["floor", "floor2", "kiln", "hono", "itty", "pages"];
+const args = process.argv.slice(2);
+const ROUNDS = Number(args[args.indexOf("--rounds") + 1]) || 30;
+const SIZES = args.includes("--sizes") ? args[args.indexOf("--sizes") + 1].split(",").map(Number) : [10, 1000];
+
+const quietEnv = { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" };
+
+function timeCommand(file, argv, cwd) {
+  const start = performance.now();
+  execFileSync(file, argv, { cwd, env: quietEnv, stdio: "pipe" });
+  return performance.now() - start;
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function bundle(entry, minify = false) {
+  const result = await esbuild.build({
+    entryPoints: [entry],
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    conditions: ["workerd", "worker", "browser"],
+    target: "es2022",
+    minify,
+    write: false,
+    logLevel: "silent",
+  });
+  return result.outputFiles[0].text;
+}
+
+const gz = (text) => gzipSync(text, { level: 9 }).length;
+
+/** Builds every implementation of one route set; returns the bench worker's source and the sizes. */
+async function prepare(size) {
+  const dir = join(OUT, `routes-${size}`);
+  const routes = routeSet(size);
+  writeFunctions(dir, routes);
+  const buildMs = [];
+  for (let i = 0; i < 3; i++) buildMs.push(timeCommand("node", [KILN, "build", "--root", dir], dir));
+  const pagesMs = timeCommand(WRANGLER, ["pages", "functions", "build", "functions", "--outdir", join(dir, "pages")], dir);
+  writeFileSync(join(dir, "hono.js"), honoSource(routes));
+  writeFileSync(join(dir, "itty.js"), ittySource(routes));
+  writeFileSync(join(dir, "floor.js"), floorSource(routes));
+  // The route handlers alone, so the framework's share of a bundle can be told apart.
+  writeFileSync(
+    join(dir, "handlers-only.js"),
+    routes.map((r, i) => `import { onRequestGet as h${i} } from "./functions/${r.file}";`).join("\n") +
+      `\nexport default [${routes.map((_, i) => `h${i}`).join(", ")}];\n`,
+  );
+  const sizes = {
+    kiln: gz(await bundle(join(dir, ".kiln/worker.ts"), true)),
+    pages: gz(await bundle(join(dir, "pages/index.js"), true)),
+    hono: gz(await bundle(join(dir, "hono.js"), true)),
+    itty: gz(await bundle(join(dir, "itty.js"), true)),
+    handlers: gz(await bundle(join(dir, "handlers-only.js"), true)),
+  };
+  const paths = requestMix(routes);
+  writeFileSync(
+    join(dir, "bench-worker.js"),
+    `import kiln from "./.kiln/worker.ts";
+import pages from "./pages/index.js";
+import hono from "./hono.js";
+import itty from "./itty.js";
+import floor from "./floor.js";
+const impls = { kiln, pages, hono, itty, floor, floor2: floor };
+const env = { ASSETS: { fetch: async () => new Response("Not Found", { status: 404 }) } };
+const ctx = { waitUntil() {}, passThroughOnException() {} };
+const requests = ${JSON.stringify(paths)}.map((p) => new Request("http://bench.local" + p));
+export default {
+  async fetch(request) {
+    const url = new URL(request.url);
+    const impl = impls[url.searchParams.get("impl")];
+    if (url.pathname === "/check") {
+      const out = [];
+      for (const r of requests) {
+        const res = await impl.fetch(r, env, ctx);
+        out.push([res.status, res.status === 200 ? await res.text() : ""]);
+      }
+      return Response.json(out);
+    }
+    const n = Number(url.searchParams.get("n"));
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      const res = await impl.fetch(requests[i % requests.length], env, ctx);
+      sum += res.status;
+    }
+    return new Response(String(sum));
+  },
+};
+`,
+  );
+  return { script: await bundle(join(dir, "bench-worker.js")), sizes, buildMs: median(buildMs), pagesMs, requests: paths.length };
+}
+
+async function measure(script, label) {
+  const mf = new Miniflare({ modules: true, script, compatibilityDate: "2026-04-01" });
+  const run = async (impl, n) => {
+    const start = performance.now();
+    await (await mf.dispatchFetch(`http://bench.local/run?impl=${impl}&n=${n}`)).text();
+    return performance.now() - start;
+  };
+  // Every implementation must answer the mix exactly as the floor does.
+  const expected = await (await mf.dispatchFetch("http://bench.local/check?impl=floor")).json();
+  for (const impl of IMPLS) {
+    const got = await (await mf.dispatchFetch(`http://bench.local/check?impl=${impl}`)).json();
+    const wrong = got.findIndex((g, i) => g[0] !== expected[i][0] || g[1] !== expected[i][1]);
+    if (wrong >= 0) throw new Error(`${label}: ${impl} answers request ${wrong} with ${JSON.stringify(got[wrong])}, floor with ${JSON.stringify(expected[wrong])}`);
+  }
+  // Warm each implementation, then size its runs to ~100 ms, so slow peers get fewer requests in the same time.
+  const counts = {};
+  for (const impl of IMPLS) {
+    let n = 200, ms = await run(impl, n);
+    while (ms < 50 && n < 1_000_000) (n *= 4), (ms = await run(impl, n));
+    counts[impl] = Math.max(100, Math.round((n * 100) / ms));
+  }
+  // Many short runs in a new random order each round, so the machine's drift
+  // and the GC fall on every implementation alike. The rounds are cut into
+  // three groups; each group gives one ratio, and their spread is reported.
+  const GROUPS = 3;
+  const totals = Array.from({ length: GROUPS }, () => Object.fromEntries(IMPLS.map((i) => [i, { n: 0, ms: 0 }])));
+  for (let round = 0; round < ROUNDS; round++) {
+    const group = totals[round % GROUPS];
+    for (const impl of [...IMPLS].sort(() => Math.random() - 0.5)) {
+      group[impl].ms += await run(impl, counts[impl]);
+      group[impl].n += counts[impl];
+    }
+  }
+  const rates = Object.fromEntries(IMPLS.map((i) => [i, totals.map((g) => g[i].n / g[i].ms / (g.floor.n / g.floor.ms))]));
+  const all = (impl) => totals.reduce((sum, g) => sum + (g[impl].n / g[impl].ms) * 1000, 0) / GROUPS;
+  process.stderr.write(`${label}: ${IMPLS.map((i) => `${i} ${Math.round(all(i))}/s`).join(", ")}\n`);
+  await mf.dispose();
+  return rates;
+}
+
+const range = (xs) => {
+  const f = (x) => (x >= 0.1 ? x.toFixed(2) : x.toPrecision(1));
+  const lo = f(Math.min(...xs)), hi = f(Math.max(...xs)), mid = f(median(xs));
+  return lo === hi ? mid : `${mid} (${lo}–${hi})`;
+};
+
+mkdirSync(OUT, { recursive: true });
+execFileSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: REPO, stdio: "inherit" });
+const results = {};
+for (const size of SIZES) {
+  const prepared = await prepare(size);
+  results[size] = { ...prepared, rates: await measure(prepared.script, `${size} routes`) };
+}
+
+const lines = [];
+lines.push(`Requests per second relative to the floor, inside workerd, ${ROUNDS} rounds in 3 groups: median group (lowest–highest group):`);
+lines.push("");
+lines.push(`| implementation | ${SIZES.map((s) => `${s} routes`).join(" | ")} |`);
+lines.push(`|---|${SIZES.map(() => "---").join("|")}|`);
+for (const impl of IMPLS) lines.push(`| ${impl} | ${SIZES.map((s) => range(results[s].rates[impl])).join(" | ")} |`);
+lines.push("");
+const s10 = results[SIZES[0]].sizes;
+lines.push("Bundle of the 10-route app, minified and gzipped (bytes; the route handlers alone are " + s10.handlers + "):");
+lines.push("");
+lines.push("| implementation | whole bundle | framework (bundle − handlers) |");
+lines.push("|---|---|---|");
+for (const impl of ["kiln", "pages", "hono", "itty"]) lines.push(`| ${impl} | ${s10[impl]} | ${s10[impl] - s10.handlers} |`);
+lines.push("");
+lines.push(`Build time of the ${SIZES[SIZES.length - 1]}-route set (ms):`);
+lines.push("");
+lines.push(`| kiln build (median of 3) | wrangler pages functions build |`);
+lines.push(`|---|---|`);
+const big = results[SIZES[SIZES.length - 1]];
+lines.push(`| ${Math.round(big.buildMs)} | ${Math.round(big.pagesMs)} |`);
+console.log(lines.join("\n"));

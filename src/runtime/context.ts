@@ -1,0 +1,70 @@
+// The `context` each handler gets. One small object per handler that runs:
+// what a handler may never read (next, waitUntil, data, ...) is made on first
+// read by a getter, so a handler that only answers costs one allocation.
+import { endOfChain } from "./fallback.js";
+import type { Chain } from "./router.js";
+import type { EventContext, ExecutionContextLike } from "./types.js";
+
+/** What the handlers of one request share. */
+export class Run {
+  data: Record<string, unknown> | undefined;
+  passThrough = false;
+  constructor(
+    readonly chain: Chain,
+    readonly env: Record<string, unknown>,
+    readonly ec: ExecutionContextLike,
+    readonly params: Record<string, string | string[]>,
+    /** The asset keys the build listed, if it could. */
+    readonly assets: Set<string> | undefined,
+  ) {}
+
+  step(i: number, request: Request): Promise<Response> | Response {
+    const step = this.chain.steps[i];
+    return step ? step.run(new Context(this, i, request) as unknown as EventContext) : endOfChain(this.chain, request, this.env, this.assets);
+  }
+}
+
+/** `next(input, init)` builds the request for the rest of the chain; a bare URL keeps method, headers and body. */
+function nextRequest(current: Request, input?: Request | string | URL, init?: RequestInit): Request {
+  if (input === undefined) return init ? new Request(current, init) : current;
+  const base = input instanceof Request ? input : new Request(new URL(String(input), current.url), current);
+  return init ? new Request(base, init) : base;
+}
+
+export class Context {
+  readonly #run: Run;
+  readonly #i: number;
+  constructor(run: Run, i: number, readonly request: Request) {
+    this.#run = run;
+    this.#i = i;
+  }
+  get env() {
+    return this.#run.env;
+  }
+  get params() {
+    return this.#run.params;
+  }
+  get data() {
+    return (this.#run.data ??= {});
+  }
+  set data(value: Record<string, unknown>) {
+    this.#run.data = value;
+  }
+  get functionPath() {
+    return this.#run.chain.steps[this.#i].path;
+  }
+  get next() {
+    const run = this.#run, i = this.#i + 1, request = this.request;
+    return async (input?: Request | string | URL, init?: RequestInit) => run.step(i, nextRequest(request, input, init));
+  }
+  get waitUntil() {
+    const ec = this.#run.ec;
+    return (promise: Promise<unknown>) => ec.waitUntil(promise);
+  }
+  get passThroughOnException() {
+    const run = this.#run;
+    return () => {
+      run.passThrough = true;
+    };
+  }
+}
