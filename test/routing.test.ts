@@ -116,6 +116,24 @@ describe("middleware and handler arrays", () => {
     expect(res.status).toBe(404);
   });
 
+  it("gives each handler the Pages Functions context", async () => {
+    expect(await (await app.fetch("/context?q=1")).json()).toEqual({
+      url: "http://localhost/context?q=1",
+      env: "object",
+      trace: ["root"],
+      functionPath: "/context",
+      next: "function",
+      passThroughOnException: "function",
+    });
+  });
+
+  it("serves a static file under another name through next(url), with html_handling", async () => {
+    const res = await app.fetch("/alias/page");
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("<h1>page</h1>\n");
+    expect((await app.fetch("/alias/nothing")).status).toBe(404);
+  });
+
   it("falls back to the static files when the last handler calls next()", async () => {
     const res = await app.fetch("/api/fallthrough");
     expect(res.status).toBe(200);

@@ -1,0 +1,87 @@
+// Every sample in README.md and docs/ runs here: the `// functions/...` code
+// blocks of a page become one app, and each `curl` line of its sh blocks is
+// requested from it and must print what its `# →` line says.
+import { afterAll, describe, expect, it } from "vitest";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { STATUS_CODES } from "node:http";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { startApp, type TestApp } from "./helpers/app.js";
+
+const REPO = resolve(import.meta.dirname, "..");
+const PAGES = ["README.md", ...readdirSync(join(REPO, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
+
+interface Sample {
+  command: string;
+  expected: string;
+}
+
+function readPage(page: string): { files: Record<string, string>; samples: Sample[] } {
+  const text = readFileSync(join(REPO, page), "utf8");
+  const files: Record<string, string> = {};
+  const samples: Sample[] = [];
+  for (const [, lang, body] of text.matchAll(/```(\w+)\n([\s\S]*?)```/g)) {
+    const first = body.split("\n")[0];
+    if ((lang === "ts" || lang === "js") && first.startsWith("// functions/")) files[first.slice(3)] = body;
+    if (lang === "sh") {
+      const lines = body.split("\n");
+      lines.forEach((line, i) => {
+        const next = lines[i + 1] ?? "";
+        if (line.startsWith("curl ") && next.startsWith("# → ")) samples.push({ command: line, expected: next.slice(4) });
+      });
+    }
+  }
+  return { files, samples };
+}
+
+/** The words of a shell line, with double quotes. */
+function words(line: string): string[] {
+  return [...line.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]);
+}
+
+/** What `curl` would print for the line's request. */
+async function curl(app: TestApp, command: string): Promise<string> {
+  const args = words(command).slice(1);
+  let include = false;
+  let method = "GET";
+  const headers: Record<string, string> = {};
+  let url = "";
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "-X") method = args[++i];
+    else if (a === "-H") {
+      const [name, ...value] = args[++i].split(":");
+      headers[name.trim()] = value.join(":").trim();
+    } else if (a.startsWith("-")) include ||= a.includes("i");
+    else url = a;
+  }
+  const res = await app.fetch(url.replace(/^localhost:8787/, ""), { method, headers });
+  const body = await res.text();
+  if (!include) return body;
+  const head = [`HTTP/1.1 ${res.status} ${STATUS_CODES[res.status]}`, ...[...res.headers].map(([k, v]) => `${k}: ${v}`)];
+  return `${head.join("\n")}\n\n${body}`;
+}
+
+for (const page of PAGES) {
+  const { files, samples } = readPage(page);
+  if (samples.length === 0) continue;
+  describe(page, () => {
+    let app: TestApp;
+    const ready = (async () => {
+      const root = mkdtempSync(join(tmpdir(), "kiln-docs-"));
+      for (const [file, source] of Object.entries(files)) {
+        mkdirSync(dirname(join(root, file)), { recursive: true });
+        writeFileSync(join(root, file), source);
+      }
+      app = await startApp(root);
+      return app;
+    })();
+    afterAll(async () => (await ready).dispose());
+
+    for (const { command, expected } of samples) {
+      it(`${command} prints ${expected}`, async () => {
+        expect(await curl(await ready, command)).toContain(expected);
+      });
+    }
+  });
+}
