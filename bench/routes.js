@@ -64,7 +64,11 @@ export function ittySource(routes) {
   return `import { Router } from "itty-router";\nconst router = Router();\n${lines.join("\n")}\nrouter.all("*", () => new Response("Not Found", { status: 404 }));\nexport default { fetch: (request, env, ctx) => router.fetch(request, env, ctx) };\n`;
 }
 
-/** The physical limit: a Map for literal paths, a split and a lookup for param paths. */
+/**
+ * The physical limit: a Map for literal paths, a split and a lookup for param
+ * paths. Like every router here it reads the method, since all these routes
+ * are GET routes and a POST must not get their answer.
+ */
 export function floorSource(routes) {
   const literal = routes.filter((r) => !r.path.includes(":"));
   const param = routes.filter((r) => r.path.includes(":"));
@@ -97,6 +101,7 @@ const groups = new Map([
 ]);
 export default {
   fetch(request) {
+    if (request.method !== "GET") return new Response("Method Not Allowed", { status: 405 });
     const url = request.url;
     const start = url.indexOf("/", url.indexOf("//") + 2);
     const q = url.indexOf("?", start);

@@ -39,6 +39,9 @@ interface Target {
 
 interface Node {
   children: Map<string, Node>;
+  /** The same children as arrays: most nodes have a few, and comparing strings beats hashing a fresh one. */
+  keys: string[];
+  kids: Node[];
   param?: Node;
   route?: Target;
   catchall?: Target;
@@ -56,7 +59,16 @@ export interface Match {
 /** A path whose percent-encoding does not decode. */
 export class BadPathError extends Error {}
 
-const newNode = (names: string[]): Node => ({ children: new Map(), fallback: new Map(), names });
+const newNode = (names: string[]): Node => ({ children: new Map(), keys: [], kids: [], fallback: new Map(), names });
+
+const FEW = 8;
+
+function childOf(node: Node, seg: string): Node | undefined {
+  const keys = node.keys;
+  if (keys.length > FEW) return node.children.get(seg);
+  for (let i = 0; i < keys.length; i++) if (keys[i] === seg) return node.kids[i];
+  return undefined;
+}
 
 function toSteps(entry: RouteEntry): Record<string, Step[]> {
   const methods: Record<string, Step[]> = Object.create(null);
@@ -114,7 +126,11 @@ export function createRouter(entries: RouteEntry[]) {
         nodes.push(node);
       } else {
         let child = node.children.get(seg);
-        if (!child) node.children.set(seg, (child = newNode([...names])));
+        if (!child) {
+          node.children.set(seg, (child = newNode([...names])));
+          node.keys.push(seg);
+          node.kids.push(child);
+        }
         node = child;
         nodes.push(node);
       }
@@ -147,7 +163,7 @@ export function createRouter(entries: RouteEntry[]) {
       return node.catchall;
     }
     const seg = segs[i];
-    const child = node.children.get(seg);
+    const child = childOf(node, seg);
     let found = child && walk(child, segs, i + 1, values, depth);
     if (found) return found;
     if (node.param && seg !== "" && (found = walk(node.param, segs, i + 1, values, depth + 1))) {
@@ -174,7 +190,7 @@ export function createRouter(entries: RouteEntry[]) {
     const values: string[] = [];
     let node = root;
     for (const seg of segs) {
-      const next = node.children.get(seg) ?? (seg !== "" ? node.param : undefined);
+      const next = childOf(node, seg) ?? (seg !== "" ? node.param : undefined);
       if (!next) break;
       if (next === node.param) values.push(seg);
       nodes.push((node = next));
