@@ -8,8 +8,8 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
-import * as esbuild from "esbuild";
 import { Miniflare } from "miniflare";
+import { bundleEntry } from "../test/helpers/bundle.js";
 import { floorSource, honoSource, ittySource, requestMix, routeSet, writeFunctions } from "./routes.js";
 
 const REPO = resolve(import.meta.dirname, "..");
@@ -32,20 +32,7 @@ function timeCommand(file, argv, cwd) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function bundle(entry, minify = false) {
-  const result = await esbuild.build({
-    entryPoints: [entry],
-    bundle: true,
-    format: "esm",
-    platform: "browser",
-    conditions: ["workerd", "worker", "browser"],
-    target: "es2022",
-    minify,
-    write: false,
-    logLevel: "silent",
-  });
-  return result.outputFiles[0].text;
-}
+const bundle = (entry, minify = false) => bundleEntry(entry, { minify });
 
 const gz = (text) => gzipSync(text, { level: 9 }).length;
 

@@ -59,7 +59,18 @@ export interface Match {
 /** A path whose percent-encoding does not decode. */
 export class BadPathError extends Error {}
 
-const newNode = (names: string[]): Node => ({ children: new Map(), keys: [], kids: [], fallback: new Map(), names });
+// Every field is set from the start, so all nodes share one shape and the walk's property reads stay monomorphic.
+const newNode = (names: string[]): Node => ({
+  children: new Map(),
+  keys: [],
+  kids: [],
+  param: undefined,
+  route: undefined,
+  catchall: undefined,
+  middleware: undefined,
+  fallback: new Map(),
+  names,
+});
 
 const FEW = 8;
 

@@ -4,9 +4,11 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Readable } from "node:stream";
-import * as esbuild from "esbuild";
 import { Miniflare } from "miniflare";
 import { build } from "../../src/build/index.js";
+import { bundleEntry } from "./bundle.js";
+
+export { bundleEntry };
 
 export const COMPATIBILITY_DATE = "2026-04-01";
 const TMP = resolve(import.meta.dirname, "../.tmp");
@@ -18,21 +20,6 @@ export interface TestApp {
 }
 
 let counter = 0;
-
-/** Bundles a built entry the way wrangler does: ESM, for workerd. */
-export async function bundleEntry(entry: string): Promise<string> {
-  const result = await esbuild.build({
-    entryPoints: [entry],
-    bundle: true,
-    format: "esm",
-    platform: "browser",
-    conditions: ["workerd", "worker", "browser"],
-    target: "es2022",
-    write: false,
-    logLevel: "silent",
-  });
-  return result.outputFiles[0].text;
-}
 
 export interface AppOptions {
   bindings?: Record<string, string>;

@@ -1,0 +1,23 @@
+// Bundles a Worker entry the way wrangler does: ESM, esbuild, workerd's
+// export conditions. Shared by the tests and the benchmarks.
+import * as esbuild from "esbuild";
+
+/**
+ * @param {string} entry
+ * @param {{ minify?: boolean }} [options]
+ * @returns {Promise<string>}
+ */
+export async function bundleEntry(entry, options = {}) {
+  const result = await esbuild.build({
+    entryPoints: [entry],
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    conditions: ["workerd", "worker", "browser"],
+    target: "es2022",
+    minify: options.minify ?? false,
+    write: false,
+    logLevel: "silent",
+  });
+  return result.outputFiles[0].text;
+}
