@@ -6,15 +6,24 @@ import type { RouteFile, RouteTable } from "./scan.js";
 
 /** The runtime this build belongs to, so the entry never picks up another copy of kiln. */
 const RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), "../runtime/index.js");
+const SESSION_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), "../runtime/session.js");
 
 function importPath(fromDir: string, to: string): string {
   const rel = relative(fromDir, to).split("\\").join("/");
   return rel.startsWith(".") ? rel : `./${rel}`;
 }
 
-export function generateEntry(table: RouteTable, functionsDir: string, outFile: string, assetKeys?: string[]): string {
+export interface EntryOptions {
+  /** Asset keys of public/, when the build could list them. */
+  assetKeys?: string[];
+  /** Ship session support (src/runtime/session.ts). */
+  sessions: boolean;
+}
+
+export function generateEntry(table: RouteTable, functionsDir: string, outFile: string, options: EntryOptions): string {
   const outDir = dirname(outFile);
   const imports: string[] = [`import { createHandler } from ${JSON.stringify(importPath(outDir, RUNTIME))};`];
+  if (options.sessions) imports.push(`import { sessions } from ${JSON.stringify(importPath(outDir, SESSION_RUNTIME))};`);
   const entry = (f: RouteFile, n: number): string => {
     const names = f.handlers.map((h) => `${h.name} as h${n}_${h.method}`).join(", ");
     imports.push(`import { ${names} } from ${JSON.stringify(importPath(outDir, resolve(functionsDir, f.file)))};`);
@@ -28,7 +37,7 @@ export function generateEntry(table: RouteTable, functionsDir: string, outFile: 
     "",
     "export default createHandler([",
     ...rows,
-    `], { assets: ${JSON.stringify(assetKeys)} });`,
+    `], { assets: ${JSON.stringify(options.assetKeys)}${options.sessions ? ", sessions" : ""} });`,
     "",
   ].join("\n");
 }

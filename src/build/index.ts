@@ -32,11 +32,19 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
   const outFile = resolve(options.out ?? join(root, ".kiln/worker.ts"));
   const table = await loadRoutes(root);
   const assetKeys = listAssetKeys(resolve(root, options.assets ?? "public"));
-  const source = generateEntry(table, join(root, "functions"), outFile, assetKeys);
+  const sessions = table.mentionsSession || bindsSessions(root);
+  const source = generateEntry(table, join(root, "functions"), outFile, { assetKeys, sessions });
   mkdirSync(dirname(outFile), { recursive: true });
   // An unchanged entry is not rewritten, so wrangler's watcher does not rebuild for nothing.
   if (readIfExists(outFile) !== source) writeFileSync(outFile, source);
   return { table, outFile };
+}
+
+/** wrangler.toml (or .json/.jsonc) binds a KV namespace as SESSIONS. */
+function bindsSessions(root: string): boolean {
+  return ["wrangler.toml", "wrangler.json", "wrangler.jsonc"].some((name) =>
+    /["']?binding["']?\s*[=:]\s*["']SESSIONS["']/.test(readIfExists(join(root, name)) ?? ""),
+  );
 }
 
 function readIfExists(file: string): string | undefined {

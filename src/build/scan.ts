@@ -25,6 +25,8 @@ export interface RouteTable {
   routes: RouteFile[];
   /** Middleware files, outermost first. */
   middleware: RouteFile[];
+  /** Whether any file under functions/ mentions `session`: only then does the Worker ship session support. */
+  mentionsSession: boolean;
 }
 
 /** A build mistake; every message names the file(s) involved. */
@@ -59,10 +61,12 @@ export function scanRoutes(functionsDir: string, prefix = "functions/"): RouteTa
   const problems: string[] = [];
   const routes: RouteFile[] = [];
   const middleware: RouteFile[] = [];
+  let mentionsSession = false;
   for (const file of listRouteFiles(functionsDir)) {
     try {
       const path = parseRoutePath(file);
       const source = readFileSync(join(functionsDir, file), "utf8");
+      mentionsSession ||= /\bsession\b/.test(source);
       const handlers = readHandlerExports(source);
       checkTypedPaths(source, file);
       const entry: RouteFile = { ...path, pattern: formatPattern(path.segments), handlers };
@@ -81,7 +85,7 @@ export function scanRoutes(functionsDir: string, prefix = "functions/"): RouteTa
   if (problems.length) throw new BuildError(problems);
   routes.sort(compareRoutes);
   middleware.sort((a, b) => a.segments.length - b.segments.length || compareRoutes(a, b));
-  return { routes, middleware };
+  return { routes, middleware, mentionsSession };
 }
 
 /** Two files that answer the same URL and method: the build cannot choose for the user. */

@@ -3,12 +3,14 @@
 // read by a getter, so a handler that only answers costs one allocation.
 import { endOfChain } from "./fallback.js";
 import type { Chain } from "./router.js";
+import type { Session, SessionSupport } from "./session.js";
 import type { EventContext, ExecutionContextLike } from "./types.js";
 
 /** What the handlers of one request share. */
 export class Run {
   data: Record<string, unknown> | undefined;
   passThrough = false;
+  session: Session | undefined;
   constructor(
     readonly chain: Chain,
     readonly env: Record<string, unknown>,
@@ -16,6 +18,9 @@ export class Run {
     readonly params: Record<string, string | string[]>,
     /** The asset keys the build listed, if it could. */
     readonly assets: Set<string> | undefined,
+    /** Present when the app uses sessions (the build decides). */
+    readonly sessions: SessionSupport | undefined,
+    readonly request: Request,
   ) {}
 
   step(i: number, request: Request): Promise<Response> | Response {
@@ -60,6 +65,15 @@ export class Context {
   get waitUntil() {
     const ec = this.#run.ec;
     return (promise: Promise<unknown>) => ec.waitUntil(promise);
+  }
+  get session(): Session {
+    const run = this.#run;
+    if (!run.sessions) {
+      throw new Error(
+        "context.session is off: kiln build turns it on when a file in functions/ mentions `session` or wrangler.toml binds SESSIONS",
+      );
+    }
+    return (run.session ??= run.sessions.open(run.request, run.env));
   }
   get passThroughOnException() {
     const run = this.#run;

@@ -6,6 +6,7 @@ import { Run } from "./context.js";
 import { errorResponse } from "./errors.js";
 import { endOfChain, fromAssets, pathOf } from "./fallback.js";
 import { BadPathError, createRouter, type RouteEntry } from "./router.js";
+import type { SessionSupport } from "./session.js";
 import type { ExecutionContextLike } from "./types.js";
 
 type Env = { DEBUG?: string | boolean } & Record<string, unknown>;
@@ -30,11 +31,14 @@ function fail(run: Run, request: Request, err: unknown): Promise<Response> | Res
 export interface AppOptions {
   /** Asset keys of public/ (see assetKey); without them every unmatched path asks env.ASSETS. */
   assets?: string[];
+  /** Session support, passed in by the entry only when the app uses sessions, so other apps do not ship it. */
+  sessions?: SessionSupport;
 }
 
 export function createHandler(entries: RouteEntry[], options: AppOptions = {}) {
   const { match } = createRouter(entries);
   const assets = options.assets && new Set(options.assets);
+  const sessions = options.sessions;
 
   function fetch(request: Request, env: Env, ec: ExecutionContextLike): Promise<Response> | Response {
     const method = request.method;
@@ -46,14 +50,18 @@ export function createHandler(entries: RouteEntry[], options: AppOptions = {}) {
       if (err instanceof BadPathError) return errorResponse(request, 400, "Bad Request: the path's percent-encoding is malformed");
       throw err;
     }
+    if (sessions && sessions.isCrossSite(request)) {
+      return errorResponse(request, 403, "Forbidden: a cross-site request may not change this session");
+    }
     // Nothing to run (no route, no middleware): straight to the assets or the 405.
     if (found.chain.steps.length === 0) return endOfChain(found.chain, request, env, assets, path);
-    const run = new Run(found.chain, env, ec, found.params, assets);
+    const run = new Run(found.chain, env, ec, found.params, assets, sessions, request);
     try {
       const result = run.step(0, request);
-      if (result instanceof Response) return finish(method, result);
+      if (result instanceof Response && !run.session) return finish(method, result);
       return Promise.resolve(result)
         .then((response) => finish(method, response))
+        .then((response) => (run.session ? run.session.commit(response) : response))
         .catch((err) => fail(run, request, err));
     } catch (err) {
       return fail(run, request, err);

@@ -30,6 +30,8 @@ export type Params<P extends string = string> = string extends P
   ? Record<string, string | string[]>
   : Flatten<PathParams<StripExtension<P>>>;
 
+import type { Session } from "./session.js";
+
 export interface ExecutionContextLike {
   waitUntil(promise: Promise<unknown>): void;
   passThroughOnException(): void;
@@ -49,6 +51,8 @@ export interface EventContext<Env = any, P extends string = string, Data = Recor
   waitUntil(promise: Promise<unknown>): void;
   /** On an uncaught error, answer from the static assets instead of a 500. */
   passThroughOnException(): void;
+  /** The visitor's session, kept in KV (binding SESSIONS). See docs/sessions.md. */
+  session: Session;
 }
 
 /**

@@ -1,7 +1,7 @@
 // Builds an app with the real `kiln build`, bundles the entry as wrangler
 // would (esbuild), and serves it from workerd through Miniflare, with real
 // static assets and KV.
-import { existsSync, mkdirSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Readable } from "node:stream";
 import { Miniflare } from "miniflare";
@@ -23,6 +23,8 @@ let counter = 0;
 
 export interface AppOptions {
   bindings?: Record<string, string>;
+  /** Serve through test/helpers/kv-probe.js: counts KV calls per request, injects KV failures. */
+  kvProbe?: boolean;
   /** Receives what workerd prints (console output, start-up errors). */
   onOutput?: (text: string) => void;
 }
@@ -31,7 +33,10 @@ export async function startApp(root: string, options: AppOptions = {}): Promise<
   const outDir = join(TMP, `app-${process.pid}-${counter++}`);
   mkdirSync(outDir, { recursive: true });
   const { outFile } = await build({ root, out: join(outDir, "worker.ts") });
-  return serveScript(await bundleEntry(outFile), root, options);
+  if (!options.kvProbe) return serveScript(await bundleEntry(outFile), root, options);
+  const probe = join(outDir, "probe.js");
+  copyFileSync(join(import.meta.dirname, "kv-probe.js"), probe);
+  return serveScript(await bundleEntry(probe), root, options);
 }
 
 export async function serveScript(script: string, root: string, options: AppOptions = {}): Promise<TestApp> {
