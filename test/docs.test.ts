@@ -34,32 +34,52 @@ function readPage(page: string): { files: Record<string, string>; samples: Sampl
   return { files, samples };
 }
 
-/** The words of a shell line, with double quotes. */
+/** The words of a shell line, with single and double quotes. */
 function words(line: string): string[] {
-  return [...line.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]);
+  return [...line.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]);
 }
 
+/** curl's cookie files (-c to save, -b to send), one page at a time. */
+type Jar = Map<string, string>;
+
 /** What `curl` would print for the line's request. */
-async function curl(app: TestApp, command: string): Promise<string> {
+async function curl(app: TestApp, command: string, jars: Map<string, Jar>): Promise<string> {
   const args = words(command).slice(1);
   let include = false;
   let method = "GET";
   const headers: Record<string, string> = {};
   let url = "";
+  let body: string | undefined;
+  let save: Jar | undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === "-X") method = args[++i];
-    else if (a === "-H") {
+    else if (a === "-d") {
+      body = args[++i];
+      if (method === "GET") method = "POST";
+    } else if (a === "-c") {
+      const name = args[++i];
+      if (!jars.has(name)) jars.set(name, new Map());
+      save = jars.get(name);
+    } else if (a === "-b") {
+      const jar = jars.get(args[++i]) ?? new Map();
+      headers.cookie = [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
+    } else if (a === "-H") {
       const [name, ...value] = args[++i].split(":");
       headers[name.trim()] = value.join(":").trim();
     } else if (a.startsWith("-")) include ||= a.includes("i");
     else url = a;
   }
-  const res = await app.fetch(url.replace(/^localhost:8787/, ""), { method, headers });
-  const body = await res.text();
-  if (!include) return body;
+  const res = await app.fetch(url.replace(/^localhost:8787/, ""), { method, headers, body });
+  for (const cookie of res.headers.getSetCookie()) {
+    const [pair] = cookie.split(";");
+    const at = pair.indexOf("=");
+    save?.set(pair.slice(0, at), pair.slice(at + 1));
+  }
+  const text = await res.text();
+  if (!include) return text;
   const head = [`HTTP/1.1 ${res.status} ${STATUS_CODES[res.status]}`, ...[...res.headers].map(([k, v]) => `${k}: ${v}`)];
-  return `${head.join("\n")}\n\n${body}`;
+  return `${head.join("\n")}\n\n${text}`;
 }
 
 for (const page of PAGES) {
@@ -73,14 +93,15 @@ for (const page of PAGES) {
         mkdirSync(dirname(join(root, file)), { recursive: true });
         writeFileSync(join(root, file), source);
       }
-      app = await startApp(root);
+      app = await startApp(root, { bindings: { SESSION_SECRET: "docs-secret-of-at-least-32-characters" } });
       return app;
     })();
     afterAll(async () => (await ready).dispose());
 
+    const jars = new Map<string, Jar>();
     for (const { command, expected } of samples) {
       it(`${command} prints ${expected}`, async () => {
-        expect(await curl(await ready, command)).toContain(expected);
+        expect(await curl(await ready, command, jars)).toContain(expected);
       });
     }
   });
