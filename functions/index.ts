@@ -1,18 +1,22 @@
-export const onRequestGet = () =>
-  new Response(
-    `<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>kiln demo</title><link rel="stylesheet" href="/style.css"></head>
-<body>
-  <h1>kiln</h1>
-  <p>This page is <code>functions/index.ts</code>.</p>
-  <ul>
-    <li><a href="/hello/world">/hello/world</a> — <code>functions/hello/[name].ts</code></li>
-    <li><a href="/api/time">/api/time</a> — <code>functions/api/time.ts</code></li>
-    <li><a href="/robots.txt">/robots.txt</a> — a static file from <code>public/</code></li>
-  </ul>
-</body>
-</html>
-`,
-    { headers: { "content-type": "text/html; charset=utf-8" } },
+import type { Handler } from "kiln";
+import { cartCount, PRODUCTS, type Cart } from "./lib/catalog.ts";
+import { escapeHtml, page } from "./lib/page.ts";
+
+export const onRequestGet: Handler = async ({ session }) => {
+  const rows = PRODUCTS.map(
+    (p) => `<li><strong>${escapeHtml(p.name)}</strong> — $${p.price}
+      <form method="post" action="/cart"><input type="hidden" name="product" value="${escapeHtml(p.id)}"><button>Add to cart</button></form></li>`,
+  ).join("\n");
+  return page(
+    `<h1>Handmade ceramics</h1>
+<p>This page is <code>functions/index.ts</code>; your cart lives in a kiln session.</p>
+<ul class="products">${rows}</ul>
+<p><a href="/hello/world">/hello/world</a> · <a href="/api/time">/api/time</a> · <a href="/robots.txt">/robots.txt</a></p>`,
+    {
+      title: "Shop",
+      user: await session.get<string>("user"),
+      cartCount: cartCount(await session.get<Cart>("cart")),
+      notice: await session.get("notice"),
+    },
   );
+};

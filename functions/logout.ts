@@ -1,0 +1,7 @@
+import type { Handler } from "kiln";
+
+// Logging out ends the session: the record is deleted, the cookie cleared, the cart emptied.
+export const onRequestPost: Handler = async ({ session }) => {
+  await session.destroy();
+  return new Response(null, { status: 303, headers: { location: "/" } });
+};

@@ -1,0 +1,76 @@
+// The demo site (functions/ and public/ at the root of the repository), as a visitor uses it.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { resolve } from "node:path";
+import { startApp, type TestApp } from "./helpers/app.js";
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startApp(resolve(import.meta.dirname, ".."), { bindings: { SESSION_SECRET: "demo-test-secret-at-least-32-characters" } });
+});
+afterAll(() => app?.dispose());
+
+/** A browser's cookie jar, for one session cookie. */
+class Visitor {
+  cookie = "";
+  async request(path: string, init: RequestInit = {}): Promise<Response> {
+    const res = await app.fetch(path, { ...init, redirect: "manual", headers: { ...(init.headers as object), cookie: this.cookie } });
+    const set = res.headers.get("set-cookie");
+    if (set) this.cookie = set.split(";")[0];
+    return res;
+  }
+  post(path: string, form: Record<string, string>): Promise<Response> {
+    return this.request(path, { method: "POST", body: new URLSearchParams(form) });
+  }
+  async page(path: string): Promise<string> {
+    return (await this.request(path)).text();
+  }
+}
+
+describe("the demo shop", () => {
+  it("shows the catalog without creating a session", async () => {
+    const res = await app.fetch("/");
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain("Stoneware mug");
+    expect(res.headers.has("set-cookie")).toBe(false);
+  });
+
+  it("keeps a cart in the session: add, change quantity, remove", async () => {
+    const visitor = new Visitor();
+    expect((await visitor.post("/cart", { product: "mug" })).status).toBe(303);
+    await visitor.post("/cart", { product: "mug" });
+    let cart = await visitor.page("/cart");
+    expect(cart).toContain("Stoneware mug × 2");
+    expect(cart).toContain("Stoneware mug: 2 in your cart");
+    await visitor.post("/cart", { product: "bowl", quantity: "3" });
+    expect(await visitor.page("/cart")).toContain("Glazed bowl × 3");
+    await visitor.post("/cart", { product: "mug", quantity: "0" });
+    cart = await visitor.page("/cart");
+    expect(cart).not.toContain("Stoneware mug ×");
+    expect(cart).toContain("Cart (3)");
+  });
+
+  it("refuses a product that does not exist and a bad quantity", async () => {
+    const visitor = new Visitor();
+    expect((await visitor.post("/cart", { product: "<script>" })).status).toBe(400);
+    expect((await visitor.post("/cart", { product: "mug", quantity: "-1" })).status).toBe(400);
+  });
+
+  it("logs in with the demo account, keeps the cart, and logout ends the session", async () => {
+    const visitor = new Visitor();
+    await visitor.post("/cart", { product: "vase" });
+    const before = visitor.cookie;
+    expect((await visitor.post("/login", { email: "demo@kiln.dev", password: "wrong" })).status).toBe(401);
+    const login = await visitor.post("/login", { email: "demo@kiln.dev", password: "kiln-demo-password" });
+    expect(login.status).toBe(303);
+    expect(visitor.cookie).not.toBe(before);
+    const home = await visitor.page("/");
+    expect(home).toContain("Signed in as demo@kiln.dev");
+    expect(home).toContain("Welcome back!");
+    expect(home).toContain("Cart (1)");
+    await visitor.post("/logout", {});
+    expect(visitor.cookie).toBe("kiln_session=");
+    const after = await visitor.page("/");
+    expect(after).toContain("Log in");
+    expect(after).toContain("Cart (0)");
+  });
+});
