@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
-import { Miniflare } from "miniflare";
+import { formatRange, measureWorkers } from "./measure.js";
 import { bundleEntry } from "../test/helpers/bundle.js";
 import { floorSource, honoSource, ittySource, requestMix, routeSet, writeFunctions } from "./routes.js";
 
@@ -100,61 +100,30 @@ export default {
 `;
 }
 
-async function measure(scripts, label) {
-  const mf = new Miniflare({
-    workers: IMPLS.map((name) => ({ name, modules: true, script: scripts[name], compatibilityDate: "2026-04-01" })),
-  });
-  const workers = Object.fromEntries(await Promise.all(IMPLS.map(async (name) => [name, await mf.getWorker(name)])));
-  const run = async (impl, n) => {
-    const start = performance.now();
-    await (await workers[impl].fetch(`http://bench.local/run?n=${n}`)).text();
-    return performance.now() - start;
-  };
-  // Every implementation must answer the mix exactly as the floor does.
+/** Every implementation must answer the mix exactly as the floor does, before anything is timed. */
+async function checkAgainstFloor(workers, label) {
   const expected = await (await workers.floor.fetch("http://bench.local/check")).json();
   for (const impl of IMPLS) {
     const got = await (await workers[impl].fetch("http://bench.local/check")).json();
     const wrong = got.findIndex((g, i) => g[0] !== expected[i][0] || g[1] !== expected[i][1]);
     if (wrong >= 0) throw new Error(`${label}: ${impl} answers request ${wrong} with ${JSON.stringify(got[wrong])}, floor with ${JSON.stringify(expected[wrong])}`);
   }
-  // Warm each implementation, then size its runs to ~100 ms, so slow peers get fewer requests in the same time.
-  const counts = {};
-  for (const impl of IMPLS) {
-    let n = 200, ms = await run(impl, n);
-    while (ms < 50 && n < 1_000_000) (n *= 4), (ms = await run(impl, n));
-    counts[impl] = Math.max(100, Math.round((n * 100) / ms));
-  }
-  // Many short runs in a new random order each round, so the machine's drift
-  // and the GC fall on every implementation alike. Noise only ever slows a
-  // run down, so each implementation's rate is its best run. The rounds are
-  // cut into three groups; each gives one ratio, and their spread is reported.
-  const GROUPS = 3;
-  const best = Array.from({ length: GROUPS }, () => Object.fromEntries(IMPLS.map((i) => [i, 0])));
-  for (let round = 0; round < ROUNDS; round++) {
-    const group = best[round % GROUPS];
-    for (const impl of [...IMPLS].sort(() => Math.random() - 0.5)) {
-      group[impl] = Math.max(group[impl], (counts[impl] / (await run(impl, counts[impl]))) * 1000);
-    }
-  }
-  const rates = Object.fromEntries(IMPLS.map((i) => [i, best.map((g) => g[i] / g.floor)]));
-  const all = (impl) => Math.max(...best.map((g) => g[impl]));
-  process.stderr.write(`${label}: ${IMPLS.map((i) => `${i} ${Math.round(all(i))}/s`).join(", ")}\n`);
-  await mf.dispose();
-  return rates;
 }
 
-const range = (xs) => {
-  const f = (x) => (x >= 0.1 ? x.toFixed(2) : x.toPrecision(1));
-  const lo = f(Math.min(...xs)), hi = f(Math.max(...xs)), mid = f(median(xs));
-  return lo === hi ? mid : `${mid} (${lo}–${hi})`;
-};
 
 mkdirSync(OUT, { recursive: true });
 if (!args.includes("--no-tsc")) execFileSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: REPO, stdio: "inherit" });
 const results = {};
 for (const size of SIZES) {
   const prepared = await prepare(size);
-  results[size] = { ...prepared, rates: await measure(prepared.scripts, `${size} routes`) };
+  const label = `${size} routes`;
+  const { ratios } = await measureWorkers(prepared.scripts, {
+    baseline: "floor",
+    rounds: ROUNDS,
+    label,
+    check: (workers) => checkAgainstFloor(workers, label),
+  });
+  results[size] = { ...prepared, rates: ratios };
 }
 
 const lines = [];
@@ -162,7 +131,7 @@ lines.push(`Requests per second relative to the floor, inside workerd: the best 
 lines.push("");
 lines.push(`| implementation | ${SIZES.map((s) => `${s} routes`).join(" | ")} |`);
 lines.push(`|---|${SIZES.map(() => "---").join("|")}|`);
-for (const impl of IMPLS) lines.push(`| ${impl} | ${SIZES.map((s) => range(results[s].rates[impl])).join(" | ")} |`);
+for (const impl of IMPLS) lines.push(`| ${impl} | ${SIZES.map((s) => formatRange(results[s].rates[impl])).join(" | ")} |`);
 lines.push("");
 const s10 = results[SIZES[0]].sizes;
 lines.push("Bundle of the 10-route app, minified and gzipped (bytes; the route handlers alone are " + s10.handlers + "):");

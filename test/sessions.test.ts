@@ -102,6 +102,29 @@ describe("lazy: KV only when the session is used and changed", () => {
   });
 });
 
+describe("the id and its signature", () => {
+  it("ids are 144 random bits (24 base64url characters) and never repeat", async () => {
+    const ids = new Set<string>();
+    for (let i = 0; i < 100; i++) {
+      const id = (await newSession()).split("=")[1].split(".")[0];
+      expect(id).toMatch(/^[A-Za-z0-9_-]{24}$/);
+      ids.add(id);
+    }
+    expect(ids.size).toBe(100);
+  });
+
+  it("binds the cookie's name into the signature", async () => {
+    const { cookie, id } = forgeCookie(SECRET_A);
+    const ns = await app.mf.getKVNamespace("SESSIONS");
+    const now = Date.now();
+    await ns.put(recordKey(id), JSON.stringify({ data: { visits: 5 }, flash: {}, created: now, deadline: now + 3600_000 }));
+    expect(await visits(cookie)).toBe(5);
+    const [payloadId, issued] = cookie.split("=")[1].split(".");
+    const otherName = createHmac("sha256", SECRET_A).update(`other_cookie=${payloadId}.${issued}`).digest("base64url");
+    expect(await visits(`kiln_session=${payloadId}.${issued}.${otherName}`)).toBe(null);
+  });
+});
+
 describe("the record", () => {
   it("is kept under a hash of the id, never the id, and expires at the absolute deadline", async () => {
     const { cookie, id } = forgeCookie(SECRET_A);

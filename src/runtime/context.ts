@@ -69,9 +69,8 @@ export class Context {
   get session(): Session {
     const run = this.#run;
     if (!run.sessions) {
-      throw new Error(
-        "context.session is off: kiln build turns it on when a file in functions/ mentions `session` or wrangler.toml binds SESSIONS",
-      );
+      // kiln build turns sessions on when a file in functions/ mentions `session` or wrangler.toml binds SESSIONS.
+      throw new Error("context.session is off (see docs/sessions.md)");
     }
     return (run.session ??= run.sessions.open(run.request, run.env));
   }

@@ -51,7 +51,7 @@ export function createHandler(entries: RouteEntry[], options: AppOptions = {}) {
       throw err;
     }
     if (sessions && sessions.isCrossSite(request)) {
-      return errorResponse(request, 403, "Forbidden: a cross-site request may not change this session");
+      return errorResponse(request, 403, "Forbidden: cross-site request");
     }
     // Nothing to run (no route, no middleware): straight to the assets or the 405.
     if (found.chain.steps.length === 0) return endOfChain(found.chain, request, env, assets, path);

@@ -1,0 +1,62 @@
+// The timing method every benchmark here shares. Each implementation is a
+// Worker of its own (so an isolate of its own: no shared heap or JIT) that
+// answers /run?n=N by running its work N times. Runs last about 100 ms, in a
+// new random order each round, so the machine's drift and the GC fall on all
+// alike. Noise only ever slows a run down, so an implementation's rate in a
+// group of rounds is its best run; the rounds are cut into three groups, and
+// each group gives one ratio to the baseline.
+import { Miniflare } from "miniflare";
+
+export const COMPATIBILITY_DATE = "2026-04-01";
+
+/**
+ * @param {Record<string, string>} scripts  name → bundled Worker
+ * @param {{ baseline: string, rounds: number, label: string, worker?: object, check?: (workers: Record<string, any>) => Promise<void> }} options
+ * @returns {Promise<{ ratios: Record<string, number[]>, rates: Record<string, number> }>}
+ */
+export async function measureWorkers(scripts, options) {
+  const names = Object.keys(scripts);
+  const mf = new Miniflare({
+    workers: names.map((name) => ({ name, modules: true, script: scripts[name], compatibilityDate: COMPATIBILITY_DATE, ...options.worker })),
+  });
+  try {
+    const workers = Object.fromEntries(await Promise.all(names.map(async (name) => [name, await mf.getWorker(name)])));
+    if (options.check) await options.check(workers);
+    const run = async (name, n) => {
+      const start = performance.now();
+      const res = await workers[name].fetch(`http://bench.local/run?n=${n}`);
+      const text = await res.text();
+      if (!res.ok) throw new Error(`${options.label}: ${name} failed: ${text}`);
+      return performance.now() - start;
+    };
+    const counts = {};
+    for (const name of names) {
+      let n = 200, ms = await run(name, n);
+      while (ms < 50 && n < 1_000_000) (n *= 4), (ms = await run(name, n));
+      counts[name] = Math.max(100, Math.round((n * 100) / ms));
+    }
+    const GROUPS = 3;
+    const best = Array.from({ length: GROUPS }, () => Object.fromEntries(names.map((i) => [i, 0])));
+    for (let round = 0; round < options.rounds; round++) {
+      const group = best[round % GROUPS];
+      for (const name of [...names].sort(() => Math.random() - 0.5)) {
+        group[name] = Math.max(group[name], (counts[name] / (await run(name, counts[name]))) * 1000);
+      }
+    }
+    const ratios = Object.fromEntries(names.map((i) => [i, best.map((g) => g[i] / g[options.baseline])]));
+    const rates = Object.fromEntries(names.map((i) => [i, Math.max(...best.map((g) => g[i]))]));
+    process.stderr.write(`${options.label}: ${names.map((i) => `${i} ${Math.round(rates[i])}/s`).join(", ")}\n`);
+    return { ratios, rates };
+  } finally {
+    await mf.dispose();
+  }
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** "0.95 (0.93–0.97)": the median group, then the lowest and highest. */
+export function formatRange(xs) {
+  const f = (x) => (x >= 0.1 ? x.toFixed(2) : x.toPrecision(1));
+  const lo = f(Math.min(...xs)), hi = f(Math.max(...xs)), mid = f(median(xs));
+  return lo === hi ? mid : `${mid} (${lo}–${hi})`;
+}
