@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { listAssetKeys } from "../src/build/assets.js";
+import { scanPublic } from "../src/build/assets.js";
 import { assetKey } from "../src/runtime/fallback.js";
 
 function folder(files: string[]): string {
@@ -14,7 +14,7 @@ function folder(files: string[]): string {
   return dir;
 }
 
-describe("the asset list the build writes", () => {
+describe("what the build learns about public/", () => {
   it("keys every path html_handling maps to one file alike", () => {
     expect(["/a/b.html", "/a/b", "/a/b/"].map(assetKey)).toEqual(["/a/b", "/a/b", "/a/b"]);
     expect(["/a/index.html", "/a/index", "/a/", "/a"].map(assetKey)).toEqual(["/a", "/a", "/a", "/a"]);
@@ -22,17 +22,22 @@ describe("the asset list the build writes", () => {
     expect(assetKey("/img/logo.png")).toBe("/img/logo.png");
   });
 
-  it("lists the files of public/", () => {
-    expect(listAssetKeys(folder(["index.html", "about.html", "css/site.css", "docs/index.html"]))).toEqual([
-      "/",
-      "/about",
-      "/css/site.css",
-      "/docs",
-    ]);
+  it("lists the files of public/ and notices a 404 page", () => {
+    expect(scanPublic(folder(["index.html", "about.html", "css/site.css", "docs/index.html", "404.html"]))).toEqual({
+      keys: ["/", "/404", "/about", "/css/site.css", "/docs"],
+      notFoundPage: true,
+    });
   });
 
-  it("gives up (the runtime then always asks the assets) without a folder or with _redirects", () => {
-    expect(listAssetKeys(join(tmpdir(), "kiln-no-such-folder"))).toBeUndefined();
-    expect(listAssetKeys(folder(["index.html", "_redirects"]))).toBeUndefined();
+  it("gives up on the list (the runtime then always asks the assets) without a folder or with _redirects", () => {
+    expect(scanPublic(join(tmpdir(), "kiln-no-such-folder"))).toEqual({});
+    expect(scanPublic(folder(["index.html", "_redirects"])).keys).toBeUndefined();
+  });
+
+  it("lists the folders without an index.html when listings are on", () => {
+    expect(scanPublic(folder(["index.html", "files/a.txt", "files/sub/b.txt", "_headers"]), { listings: true }).listings).toEqual({
+      "/files": ["a.txt", "sub/"],
+      "/files/sub": ["b.txt"],
+    });
   });
 });

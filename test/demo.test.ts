@@ -74,3 +74,31 @@ describe("the demo shop", () => {
     expect(after).toContain("Cart (0)");
   });
 });
+
+describe("the demo's members area and static files", () => {
+  it("sends a visitor who is not logged in to the login page, for pages and downloads alike", async () => {
+    const visitor = new Visitor();
+    for (const path of ["/members", "/members/glaze-recipes.txt"]) {
+      const res = await visitor.request(path);
+      expect(res.status).toBe(303);
+      expect(res.headers.get("location")).toBe("/login");
+    }
+  });
+
+  it("serves the members' page and download after login", async () => {
+    const visitor = new Visitor();
+    await visitor.post("/login", { email: "demo@kiln.dev", password: "kiln-demo-password" });
+    expect(await visitor.page("/members")).toContain("glaze recipes");
+    const download = await visitor.request("/members/glaze-recipes.txt");
+    expect(download.status).toBe(200);
+    expect(await download.text()).toContain("Celadon");
+  });
+
+  it("serves CSS and images without the Worker, and its own 404 page to browsers", async () => {
+    expect((await app.fetch("/style.css")).headers.get("content-type")).toMatch(/^text\/css/);
+    expect((await app.fetch("/img/kiln.svg")).headers.get("content-type")).toMatch(/^image\/svg\+xml/);
+    const missing = await app.fetch("/no-such-pot", { headers: { accept: "text/html" } });
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).toContain("This page is not on the shelf");
+  });
+});

@@ -1,24 +1,52 @@
-// The URL paths the static assets in public/ can answer, so the runtime can
-// answer 404 itself instead of asking env.ASSETS about a path that cannot be
-// a file: one subrequest saved on every request that matches nothing.
+// What the build tells the runtime about public/: which URL paths a file can
+// answer (so an unmatched path gets its 404 without a subrequest to
+// env.ASSETS), whether there is a 404 page, and the folder listings when they
+// are on. There is no file system at run time, so this is the only moment to look.
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { assetKey } from "../runtime/fallback.js";
+import { assetKey, type StaticFilesInput } from "../runtime/fallback.js";
 
 /** Above this many files the list would cost more start-up time than it saves; the runtime then always asks. */
 export const MAX_LISTED_ASSETS = 2000;
 
-/**
- * The keys of every file under `dir`, in the form the runtime's `assetKey`
- * gives a request path, or undefined when the runtime must always ask the
- * assets: no such folder, too many files, or a `_redirects` file (whose rules
- * can answer any path).
- */
-export function listAssetKeys(dir: string): string[] | undefined {
+export function listFiles(dir: string): string[] | undefined {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) return undefined;
-  const files = readdirSync(dir, { recursive: true, encoding: "utf8" })
+  return readdirSync(dir, { recursive: true, encoding: "utf8" })
     .map((f) => f.split("\\").join("/"))
-    .filter((f) => statSync(join(dir, f)).isFile());
-  if (files.includes("_redirects") || files.length > MAX_LISTED_ASSETS) return undefined;
-  return [...new Set(files.map((f) => assetKey(`/${f}`)))].sort();
+    .filter((f) => statSync(join(dir, f)).isFile())
+    .sort();
+}
+
+/**
+ * `keys` is left out when the runtime must always ask the assets: too many
+ * files, or a `_redirects` file, whose rules can answer any path.
+ */
+export function scanPublic(dir: string, options: { listings?: boolean } = {}): StaticFilesInput {
+  const files = listFiles(dir);
+  if (!files) return {};
+  const result: StaticFilesInput = { notFoundPage: files.includes("404.html") };
+  if (!files.includes("_redirects") && files.length <= MAX_LISTED_ASSETS) {
+    result.keys = [...new Set(files.map((f) => assetKey(`/${f}`)))].sort();
+  }
+  if (options.listings) result.listings = folderListings(files);
+  return result;
+}
+
+/** Every folder (the root too) that has no index.html, with its files and subfolders. */
+function folderListings(files: string[]): Record<string, string[]> {
+  const folders = new Map<string, Set<string>>([["", new Set()]]);
+  for (const file of files) {
+    const parts = file.split("/");
+    for (let i = 0; i < parts.length; i++) {
+      const folder = parts.slice(0, i).join("/");
+      if (!folders.has(folder)) folders.set(folder, new Set());
+      folders.get(folder)!.add(i === parts.length - 1 ? parts[i] : `${parts[i]}/`);
+    }
+  }
+  const listings: Record<string, string[]> = {};
+  for (const [folder, entries] of folders) {
+    if (entries.has("index.html")) continue;
+    listings[folder === "" ? "/" : `/${folder}`] = [...entries].filter((e) => !e.startsWith("_")).sort();
+  }
+  return listings;
 }

@@ -3,19 +3,22 @@
 import { build, BuildError, formatRouteTable, loadRoutes } from "./index.js";
 
 const USAGE = `usage:
-  kiln build [--root DIR] [--out FILE] [--assets DIR]
+  kiln build [--root DIR] [--out FILE] [--assets DIR] [--listings]
       compile DIR/functions into one Worker entry (default .kiln/worker.ts);
-      --assets names the static files folder, as in wrangler.toml (default public)
+      --assets names the static files folder, as in wrangler.toml (default public);
+      --listings lists the files of folders that have no index.html
   kiln routes [--root DIR]               print the route table`;
 
-type Args = { command?: string; root?: string; out?: string; assets?: string };
+type Args = { command?: string; root?: string; out?: string; assets?: string; listings?: boolean };
 const OPTIONS: Record<string, "root" | "out" | "assets"> = { "--root": "root", "--out": "out", "--assets": "assets" };
 
 function parseArgs(args: string[]): Args {
   const result: Args = {};
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
-    if (OPTIONS[arg]) {
+    if (arg === "--listings") {
+      result.listings = true;
+    } else if (OPTIONS[arg]) {
       const value = args[++i];
       if (!value) throw new BuildError([`${arg} needs a value`]);
       result[OPTIONS[arg]] = value;
@@ -29,10 +32,11 @@ function parseArgs(args: string[]): Args {
 }
 
 async function main(): Promise<void> {
-  const { command, root, out, assets } = parseArgs(process.argv.slice(2));
+  const { command, root, out, assets, listings } = parseArgs(process.argv.slice(2));
   if (command === "build") {
     const started = performance.now();
-    const { table, outFile } = await build({ root, out, assets });
+    const { table, outFile, notes } = await build({ root, out, assets, listings });
+    for (const note of notes) console.log(`kiln: ${note}`);
     const ms = Math.round(performance.now() - started);
     console.log(`kiln: ${table.routes.length} routes, ${table.middleware.length} middleware → ${outFile} (${ms} ms)`);
   } else if (command === "routes") {

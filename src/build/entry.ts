@@ -2,6 +2,7 @@
 // handlers by name and hands the route table to the runtime.
 import { dirname, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { StaticFilesInput } from "../runtime/fallback.js";
 import type { RouteFile, RouteTable } from "./scan.js";
 
 /** The runtime this build belongs to, so the entry never picks up another copy of kiln. */
@@ -14,8 +15,8 @@ function importPath(fromDir: string, to: string): string {
 }
 
 export interface EntryOptions {
-  /** Asset keys of public/, when the build could list them. */
-  assetKeys?: string[];
+  /** What the build learnt about public/. */
+  files: StaticFilesInput;
   /** Ship session support (src/runtime/session.ts). */
   sessions: boolean;
 }
@@ -37,7 +38,7 @@ export function generateEntry(table: RouteTable, functionsDir: string, outFile: 
     "",
     "export default createHandler([",
     ...rows,
-    `], { assets: ${JSON.stringify(options.assetKeys)}${options.sessions ? ", sessions" : ""} });`,
+    `], { files: ${JSON.stringify(options.files)}${options.sessions ? ", sessions" : ""} });`,
     "",
   ].join("\n");
 }

@@ -25,8 +25,14 @@ export class ExportError extends Error {}
 
 export const lexerReady: Promise<void> = init();
 
+export interface ModuleExports {
+  handlers: HandlerExport[];
+  /** Every value export by name, handlers included. */
+  names: string[];
+}
+
 /** Call after `await lexerReady`. */
-export function readHandlerExports(source: string): HandlerExport[] {
+export function readHandlerExports(source: string): ModuleExports {
   let exports;
   try {
     [, exports] = parse(source);
@@ -35,6 +41,7 @@ export function readHandlerExports(source: string): HandlerExport[] {
     throw new ExportError(`syntax error${at ? ` at line ${at[1]}, column ${at[2]}` : ""}: kiln cannot read its exports`);
   }
   const handlers: HandlerExport[] = [];
+  const names: string[] = [];
   for (const e of exports) {
     if (e.type === "reexport-all") {
       throw new ExportError(
@@ -42,6 +49,7 @@ export function readHandlerExports(source: string): HandlerExport[] {
       );
     }
     if (e.typeOnly || e.name === undefined) continue;
+    names.push(e.name);
     const method = HANDLER_EXPORTS[e.name];
     if (method) {
       handlers.push({ name: e.name, method });
@@ -49,7 +57,7 @@ export function readHandlerExports(source: string): HandlerExport[] {
       throw new ExportError(`unknown handler export "${e.name}"${suggest(e.name)}`);
     }
   }
-  return handlers;
+  return { handlers, names };
 }
 
 function suggest(name: string): string {

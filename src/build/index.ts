@@ -1,7 +1,9 @@
 // The build side of kiln (runs in Node): functions/ in, one Worker entry out.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { listAssetKeys } from "./assets.js";
+import { assetKey } from "../runtime/fallback.js";
+import { scanPublic } from "./assets.js";
+import { runWorkerFirstPatterns, syncWranglerToml } from "./worker-first.js";
 import { generateEntry } from "./entry.js";
 import { lexerReady } from "./exports.js";
 import { scanRoutes, type RouteTable } from "./scan.js";
@@ -15,11 +17,17 @@ export interface BuildOptions {
   out?: string;
   /** The static assets folder ([assets] directory in wrangler.toml). Default: ROOT/public. */
   assets?: string;
+  /** List the files of folders without an index.html, as `python -m http.server` does. Default: off. */
+  listings?: boolean;
 }
 
 export interface BuildResult {
   table: RouteTable;
   outFile: string;
+  /** The [assets] run_worker_first patterns the guarded folders need. */
+  runWorkerFirst: string[];
+  /** Things to tell the user that are not errors. */
+  notes: string[];
 }
 
 export async function loadRoutes(root = "."): Promise<RouteTable> {
@@ -31,13 +39,24 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
   const root = resolve(options.root ?? ".");
   const outFile = resolve(options.out ?? join(root, ".kiln/worker.ts"));
   const table = await loadRoutes(root);
-  const assetKeys = listAssetKeys(resolve(root, options.assets ?? "public"));
+  const files = scanPublic(resolve(root, options.assets ?? "public"), { listings: options.listings });
   const sessions = table.mentionsSession || bindsSessions(root);
-  const source = generateEntry(table, join(root, "functions"), outFile, { assetKeys, sessions });
+  const source = generateEntry(table, join(root, "functions"), outFile, { files, sessions });
+  const runWorkerFirst = runWorkerFirstPatterns(table);
+  const notes = [syncWranglerToml(root, runWorkerFirst), ...shadowedRoutes(table, files.keys)].filter((n): n is string => !!n);
   mkdirSync(dirname(outFile), { recursive: true });
   // An unchanged entry is not rewritten, so wrangler's watcher does not rebuild for nothing.
   if (readIfExists(outFile) !== source) writeFileSync(outFile, source);
-  return { table, outFile };
+  return { table, outFile, runWorkerFirst, notes };
+}
+
+/** A route whose path a static file also answers never runs: the file is served first. */
+function shadowedRoutes(table: RouteTable, keys: string[] | undefined): string[] {
+  if (!keys) return [];
+  const files = new Set(keys);
+  return table.routes
+    .filter((r) => r.segments.every((s) => s.kind === "literal") && files.has(assetKey(r.pattern)))
+    .map((r) => `functions/${r.file} never runs for ${r.pattern}: a file in public/ answers that path first`);
 }
 
 /** wrangler.toml (or .json/.jsonc) binds a KV namespace as SESSIONS. */

@@ -18,6 +18,8 @@ export interface RouteFile {
   pattern: string;
   middleware: boolean;
   handlers: HandlerExport[];
+  /** A _middleware that exports `guardsStaticFiles` runs before the static files of its folder too. */
+  guardsStaticFiles: boolean;
 }
 
 export interface RouteTable {
@@ -67,9 +69,11 @@ export function scanRoutes(functionsDir: string, prefix = "functions/"): RouteTa
       const path = parseRoutePath(file);
       const source = readFileSync(join(functionsDir, file), "utf8");
       mentionsSession ||= /\bsession\b/.test(source);
-      const handlers = readHandlerExports(source);
+      const { handlers, names } = readHandlerExports(source);
       checkTypedPaths(source, file);
-      const entry: RouteFile = { ...path, pattern: formatPattern(path.segments), handlers };
+      const guardsStaticFiles = names.includes("guardsStaticFiles");
+      if (guardsStaticFiles && !path.middleware) throw new ExportError("only a _middleware file can guard static files (guardsStaticFiles)");
+      const entry: RouteFile = { ...path, pattern: formatPattern(path.segments), handlers, guardsStaticFiles };
       if (path.middleware) {
         if (handlers.length === 0) throw new ExportError("a _middleware file must export onRequest (or onRequestGet, ...)");
         middleware.push(entry);

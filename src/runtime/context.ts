@@ -1,7 +1,7 @@
 // The `context` each handler gets. One small object per handler that runs:
 // what a handler may never read (next, waitUntil, data, ...) is made on first
 // read by a getter, so a handler that only answers costs one allocation.
-import { endOfChain } from "./fallback.js";
+import { endOfChain, type StaticFiles } from "./fallback.js";
 import type { Chain } from "./router.js";
 import type { Session, SessionSupport } from "./session.js";
 import type { EventContext, ExecutionContextLike } from "./types.js";
@@ -16,8 +16,8 @@ export class Run {
     readonly env: Record<string, unknown>,
     readonly ec: ExecutionContextLike,
     readonly params: Record<string, string | string[]>,
-    /** The asset keys the build listed, if it could. */
-    readonly assets: Set<string> | undefined,
+    /** What the build learnt about public/. */
+    readonly files: StaticFiles,
     /** Present when the app uses sessions (the build decides). */
     readonly sessions: SessionSupport | undefined,
     readonly request: Request,
@@ -25,7 +25,7 @@ export class Run {
 
   step(i: number, request: Request): Promise<Response> | Response {
     const step = this.chain.steps[i];
-    return step ? step.run(new Context(this, i, request) as unknown as EventContext) : endOfChain(this.chain, request, this.env, this.assets);
+    return step ? step.run(new Context(this, i, request) as unknown as EventContext) : endOfChain(this.chain, request, this.env, this.files);
   }
 }
 

@@ -6,8 +6,7 @@
 const TEXT = new Headers({ "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" });
 const JSON_TYPE = new Headers({ "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
 
-function wantsJson(request: Request): boolean {
-  const accept = request.headers.get("accept");
+export function wantsJson(accept: string | null): boolean {
   return accept !== null && accept.includes("json") && !accept.includes("text/html");
 }
 
@@ -19,7 +18,7 @@ export function errorResponse(
   extraHeaders?: Record<string, string>,
 ): Response {
   const detail = error instanceof Error ? (error.stack ?? String(error)) : error === undefined ? undefined : String(error);
-  const json = wantsJson(request);
+  const json = wantsJson(request.headers.get("accept"));
   const body = json
     ? JSON.stringify(detail === undefined ? { error: message, status } : { error: message, status, detail })
     : detail === undefined
@@ -28,15 +27,4 @@ export function errorResponse(
   const response = new Response(request.method === "HEAD" ? null : body, { status, headers: json ? JSON_TYPE : TEXT });
   if (extraHeaders) for (const name in extraHeaders) response.headers.set(name, extraHeaders[name]);
   return response;
-}
-
-/**
- * The framework's own 404. In text it carries no header of its own: a
- * header-less Response is the cheapest workerd makes, and an app gets 404s
- * from every crawler. Nothing caches it either way: it has neither
- * freshness nor validators, and kiln's edge cache stores only 200s.
- */
-export function notFound(request: Request): Response {
-  if (wantsJson(request)) return errorResponse(request, 404, "Not Found");
-  return new Response(request.method === "HEAD" ? null : "Not Found\n", { status: 404 });
 }

@@ -1,10 +1,31 @@
 // What answers when a chain runs out of handlers: the static assets (then
-// 404), or the framework's 405 and OPTIONS answers for a path that exists.
-import { errorResponse, notFound } from "./errors.js";
+// the 404 page), or the framework's 405 and OPTIONS answers for a path that
+// exists.
+import { errorResponse, wantsJson } from "./errors.js";
 import type { Chain } from "./router.js";
 
 interface AssetsBinding {
   fetch(request: Request): Promise<Response>;
+}
+
+/** What `kiln build` learnt about public/. */
+export interface StaticFilesInput {
+  /** The key (assetKey) of every file; absent when the runtime must always ask env.ASSETS. */
+  keys?: string[];
+  /** public/404.html exists: browsers get it with every 404. */
+  notFoundPage?: boolean;
+  /** Folders without an index.html, when listings are on: folder key → entries ("name", or "name/" for a folder). */
+  listings?: Record<string, string[]>;
+}
+
+export interface StaticFiles {
+  keys: Set<string> | undefined;
+  notFoundPage: boolean;
+  listings: Record<string, string[]> | undefined;
+}
+
+export function staticFiles(input: StaticFilesInput = {}): StaticFiles {
+  return { keys: input.keys && new Set(input.keys), notFoundPage: input.notFoundPage ?? false, listings: input.listings };
 }
 
 /**
@@ -29,36 +50,76 @@ export function pathOf(url: string): string {
   return end < 0 ? url.slice(start) : url.slice(start, end);
 }
 
-/** False only when the build listed public/ and no file there can answer this path. */
-function mayBeAsset(path: string, assets: Set<string> | undefined): boolean {
-  if (!assets) return true;
+function decodedKey(path: string): string | undefined {
   try {
-    return assets.has(assetKey(path.includes("%") ? decodeURIComponent(path) : path));
+    return assetKey(path.includes("%") ? decodeURIComponent(path) : path);
   } catch {
-    return true;
+    return undefined;
   }
+}
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** A folder listing, as `python -m http.server` gives, made from the list the build wrote. */
+function listing(key: string, entries: string[]): Response {
+  const base = key === "/" ? "/" : `${key}/`;
+  const items = entries.map((e) => `<li><a href="${escapeHtml(encodeURI(base + e))}">${escapeHtml(e)}</a></li>`).join("\n");
+  const title = `Index of ${escapeHtml(base)}`;
+  return new Response(`<!doctype html>\n<meta charset="utf-8">\n<title>${title}</title>\n<h1>${title}</h1>\n<ul>\n${items}\n</ul>\n`, {
+    headers: { "content-type": "text/html; charset=utf-8" },
+  });
+}
+
+/**
+ * The framework's 404: the app's public/404.html for browsers, JSON for
+ * clients that ask for it, else plain text. The plain one carries no header
+ * of its own: a header-less Response is the cheapest workerd makes, and an
+ * app gets 404s from every crawler. Nothing caches it either way: it has
+ * neither freshness nor validators.
+ */
+export function notFound(request: Request, env: Record<string, unknown>, files: StaticFiles): Promise<Response> | Response {
+  const accept = request.headers.get("accept");
+  const assets = env.ASSETS as AssetsBinding | undefined;
+  if (files.notFoundPage && assets && accept?.includes("text/html")) {
+    const method = request.method === "HEAD" ? "HEAD" : "GET";
+    return assets.fetch(new Request(new URL("/404", request.url), { method })).then((page) =>
+      page.ok
+        ? new Response(page.body, { status: 404, headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" } })
+        : plainNotFound(request, accept),
+    );
+  }
+  return plainNotFound(request, accept);
+}
+
+function plainNotFound(request: Request, accept: string | null): Response {
+  if (wantsJson(accept)) return errorResponse(request, 404, "Not Found");
+  return new Response(request.method === "HEAD" ? null : "Not Found\n", { status: 404 });
 }
 
 /** `path` is request.url's path when the caller has it already (reading request.url again costs a copy). */
 export function fromAssets(
   request: Request,
   env: Record<string, unknown>,
-  assets: Set<string> | undefined,
+  files: StaticFiles,
   path = pathOf(request.url),
 ): Promise<Response> | Response {
   const binding = env.ASSETS as AssetsBinding | undefined;
-  if (!binding || !mayBeAsset(path, assets)) return notFound(request);
-  return binding.fetch(request).then((response) => (response.status === 404 ? notFound(request) : response));
+  const key = files.keys || files.listings ? decodedKey(path) : undefined;
+  const list = key !== undefined && files.listings?.[key];
+  if (list) return listing(key, list);
+  // Ask the assets only when the build's list says a file may answer (or there is no list).
+  if (!binding || (files.keys && key !== undefined && !files.keys.has(key))) return notFound(request, env, files);
+  return binding.fetch(request).then((response) => (response.status === 404 ? notFound(request, env, files) : response));
 }
 
 export function endOfChain(
   chain: Chain,
   request: Request,
   env: Record<string, unknown>,
-  assets: Set<string> | undefined,
+  files: StaticFiles,
   path?: string,
 ): Promise<Response> | Response {
-  if (chain.end === "assets") return fromAssets(request, env, assets, path);
+  if (chain.end === "assets") return fromAssets(request, env, files, path);
   const headers = { allow: chain.allow, "cache-control": "no-store" };
   if (chain.end === "options") return new Response(null, { status: 204, headers });
   return errorResponse(request, 405, "Method Not Allowed", undefined, headers);

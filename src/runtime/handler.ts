@@ -4,7 +4,7 @@
 // or a Promise, and every await skipped is time saved on each request.
 import { Run } from "./context.js";
 import { errorResponse } from "./errors.js";
-import { endOfChain, fromAssets, pathOf } from "./fallback.js";
+import { endOfChain, fromAssets, pathOf, staticFiles, type StaticFilesInput } from "./fallback.js";
 import { BadPathError, createRouter, type RouteEntry } from "./router.js";
 import type { SessionSupport } from "./session.js";
 import type { ExecutionContextLike } from "./types.js";
@@ -23,21 +23,21 @@ function finish(method: string, response: Response): Response {
 
 function fail(run: Run, request: Request, err: unknown): Promise<Response> | Response {
   console.error(err);
-  if (run.passThrough) return fromAssets(request, run.env, run.assets);
+  if (run.passThrough) return fromAssets(request, run.env, run.files);
   const debug = run.env.DEBUG === true || run.env.DEBUG === "true";
   return errorResponse(request, 500, "Internal Server Error", debug ? err : undefined);
 }
 
 export interface AppOptions {
-  /** Asset keys of public/ (see assetKey); without them every unmatched path asks env.ASSETS. */
-  assets?: string[];
+  /** What the build learnt about public/; without it every unmatched path asks env.ASSETS. */
+  files?: StaticFilesInput;
   /** Session support, passed in by the entry only when the app uses sessions, so other apps do not ship it. */
   sessions?: SessionSupport;
 }
 
 export function createHandler(entries: RouteEntry[], options: AppOptions = {}) {
   const { match } = createRouter(entries);
-  const assets = options.assets && new Set(options.assets);
+  const files = staticFiles(options.files);
   const sessions = options.sessions;
 
   function fetch(request: Request, env: Env, ec: ExecutionContextLike): Promise<Response> | Response {
@@ -54,8 +54,8 @@ export function createHandler(entries: RouteEntry[], options: AppOptions = {}) {
       return errorResponse(request, 403, "Forbidden: cross-site request");
     }
     // Nothing to run (no route, no middleware): straight to the assets or the 405.
-    if (found.chain.steps.length === 0) return endOfChain(found.chain, request, env, assets, path);
-    const run = new Run(found.chain, env, ec, found.params, assets, sessions, request);
+    if (found.chain.steps.length === 0) return endOfChain(found.chain, request, env, files, path);
+    const run = new Run(found.chain, env, ec, found.params, files, sessions, request);
     try {
       const result = run.step(0, request);
       if (result instanceof Response && !run.session) return finish(method, result);

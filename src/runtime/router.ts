@@ -237,11 +237,15 @@ function toParams(names: string[], values: (string | string[])[]): Record<string
   return params;
 }
 
+/** Percent-decodes one segment; malformed encoding, or a NUL byte that no file name or param should hold, is a bad path. */
 function decodeSegment(segment: string): string {
   if (!segment.includes("%")) return segment;
+  let decoded: string;
   try {
-    return decodeURIComponent(segment);
+    decoded = decodeURIComponent(segment);
   } catch {
     throw new BadPathError(segment);
   }
+  if (decoded.includes("\0")) throw new BadPathError(segment);
+  return decoded;
 }

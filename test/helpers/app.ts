@@ -25,6 +25,10 @@ export interface AppOptions {
   bindings?: Record<string, string>;
   /** Serve through test/helpers/kv-probe.js: counts KV calls per request, injects KV failures. */
   kvProbe?: boolean;
+  /** kiln build --listings */
+  listings?: boolean;
+  /** [assets] run_worker_first patterns, as kiln build computes them. */
+  runWorkerFirst?: string[];
   /** Receives what workerd prints (console output, start-up errors). */
   onOutput?: (text: string) => void;
 }
@@ -32,11 +36,12 @@ export interface AppOptions {
 export async function startApp(root: string, options: AppOptions = {}): Promise<TestApp> {
   const outDir = join(TMP, `app-${process.pid}-${counter++}`);
   mkdirSync(outDir, { recursive: true });
-  const { outFile } = await build({ root, out: join(outDir, "worker.ts") });
-  if (!options.kvProbe) return serveScript(await bundleEntry(outFile), root, options);
+  const { outFile, runWorkerFirst } = await build({ root, out: join(outDir, "worker.ts"), listings: options.listings });
+  const served = { ...options, runWorkerFirst };
+  if (!options.kvProbe) return serveScript(await bundleEntry(outFile), root, served);
   const probe = join(outDir, "probe.js");
   copyFileSync(join(import.meta.dirname, "kv-probe.js"), probe);
-  return serveScript(await bundleEntry(probe), root, options);
+  return serveScript(await bundleEntry(probe), root, served);
 }
 
 export async function serveScript(script: string, root: string, options: AppOptions = {}): Promise<TestApp> {
@@ -54,7 +59,15 @@ export async function serveScript(script: string, root: string, options: AppOpti
         }
       : undefined,
     assets: existsSync(publicDir)
-      ? { directory: publicDir, binding: "ASSETS", routerConfig: { has_user_worker: true } }
+      ? {
+          directory: publicDir,
+          binding: "ASSETS",
+          // As wrangler turns [assets] run_worker_first = [...] into the router's config.
+          routerConfig: {
+            has_user_worker: true,
+            ...(options.runWorkerFirst?.length ? { static_routing: { user_worker: options.runWorkerFirst } } : {}),
+          },
+        }
       : undefined,
   });
   await mf.ready;
