@@ -8,6 +8,7 @@ import type { RouteFile, RouteTable } from "./scan.js";
 /** The runtime this build belongs to, so the entry never picks up another copy of kiln. */
 const RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), "../runtime/index.js");
 const SESSION_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), "../runtime/session.js");
+const LISTING_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), "../runtime/listing.js");
 
 function importPath(fromDir: string, to: string): string {
   const rel = relative(fromDir, to).split("\\").join("/");
@@ -25,11 +26,13 @@ export function generateEntry(table: RouteTable, functionsDir: string, outFile: 
   const outDir = dirname(outFile);
   const imports: string[] = [`import { createHandler } from ${JSON.stringify(importPath(outDir, RUNTIME))};`];
   if (options.sessions) imports.push(`import { sessions } from ${JSON.stringify(importPath(outDir, SESSION_RUNTIME))};`);
+  if (options.files.listings) imports.push(`import { listing } from ${JSON.stringify(importPath(outDir, LISTING_RUNTIME))};`);
   const entry = (f: RouteFile, n: number): string => {
     const names = f.handlers.map((h) => `${h.name} as h${n}_${h.method}`).join(", ");
     imports.push(`import { ${names} } from ${JSON.stringify(importPath(outDir, resolve(functionsDir, f.file)))};`);
     const methods = f.handlers.map((h) => `${h.method}: h${n}_${h.method}`).join(", ");
-    return `  { pattern: ${JSON.stringify(f.pattern)}, file: ${JSON.stringify(f.file)}, middleware: ${f.middleware}, methods: { ${methods} } },`;
+    const middleware = f.middleware ? " middleware: true," : "";
+    return `  { pattern: ${JSON.stringify(f.pattern)}, file: ${JSON.stringify(f.file)},${middleware} methods: { ${methods} } },`;
   };
   const rows = [...table.middleware, ...table.routes].map(entry);
   return [
@@ -38,7 +41,7 @@ export function generateEntry(table: RouteTable, functionsDir: string, outFile: 
     "",
     "export default createHandler([",
     ...rows,
-    `], { files: ${JSON.stringify(options.files)}${options.sessions ? ", sessions" : ""} });`,
+    `], { files: ${JSON.stringify(options.files)}${options.sessions ? ", sessions" : ""}${options.files.listings ? ", listing" : ""} });`,
     "",
   ].join("\n");
 }

@@ -70,7 +70,7 @@ export class Context {
     const run = this.#run;
     if (!run.sessions) {
       // kiln build turns sessions on when a file in functions/ mentions `session` or wrangler.toml binds SESSIONS.
-      throw new Error("context.session is off (see docs/sessions.md)");
+      throw new Error("sessions are off: see docs/sessions.md");
     }
     return (run.session ??= run.sessions.open(run.request, run.env));
   }

@@ -22,10 +22,12 @@ export interface StaticFiles {
   keys: Set<string> | undefined;
   notFoundPage: boolean;
   listings: Record<string, string[]> | undefined;
+  /** Renders a listing; the entry passes it in only when listings are on (src/runtime/listing.ts). */
+  listing: ((key: string, entries: string[]) => Response) | undefined;
 }
 
-export function staticFiles(input: StaticFilesInput = {}): StaticFiles {
-  return { keys: input.keys && new Set(input.keys), notFoundPage: input.notFoundPage ?? false, listings: input.listings };
+export function staticFiles(input: StaticFilesInput = {}, listing?: StaticFiles["listing"]): StaticFiles {
+  return { keys: input.keys && new Set(input.keys), notFoundPage: input.notFoundPage ?? false, listings: input.listings, listing };
 }
 
 /**
@@ -58,24 +60,12 @@ function decodedKey(path: string): string | undefined {
   }
 }
 
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
-/** A folder listing, as `python -m http.server` gives, made from the list the build wrote. */
-function listing(key: string, entries: string[]): Response {
-  const base = key === "/" ? "/" : `${key}/`;
-  const items = entries.map((e) => `<li><a href="${escapeHtml(encodeURI(base + e))}">${escapeHtml(e)}</a></li>`).join("\n");
-  const title = `Index of ${escapeHtml(base)}`;
-  return new Response(`<!doctype html>\n<meta charset="utf-8">\n<title>${title}</title>\n<h1>${title}</h1>\n<ul>\n${items}\n</ul>\n`, {
-    headers: { "content-type": "text/html; charset=utf-8" },
-  });
-}
-
 /**
  * The framework's 404: the app's public/404.html for browsers, JSON for
- * clients that ask for it, else plain text. The plain one carries no header
- * of its own: a header-less Response is the cheapest workerd makes, and an
- * app gets 404s from every crawler. Nothing caches it either way: it has
- * neither freshness nor validators.
+ * clients that ask for it, else plain text. It carries no Cache-Control: a
+ * header-less Response is the cheapest workerd makes, and an app gets 404s
+ * from every crawler. Nothing caches it either way: it has neither
+ * freshness nor validators.
  */
 export function notFound(request: Request, env: Record<string, unknown>, files: StaticFiles): Promise<Response> | Response {
   const accept = request.headers.get("accept");
@@ -84,7 +74,7 @@ export function notFound(request: Request, env: Record<string, unknown>, files: 
     const method = request.method === "HEAD" ? "HEAD" : "GET";
     return assets.fetch(new Request(new URL("/404", request.url), { method })).then((page) =>
       page.ok
-        ? new Response(page.body, { status: 404, headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" } })
+        ? new Response(page.body, { status: 404, headers: { "content-type": "text/html; charset=utf-8" } })
         : plainNotFound(request, accept),
     );
   }
@@ -106,7 +96,7 @@ export function fromAssets(
   const binding = env.ASSETS as AssetsBinding | undefined;
   const key = files.keys || files.listings ? decodedKey(path) : undefined;
   const list = key !== undefined && files.listings?.[key];
-  if (list) return listing(key, list);
+  if (list && files.listing) return files.listing(key, list);
   // Ask the assets only when the build's list says a file may answer (or there is no list).
   if (!binding || (files.keys && key !== undefined && !files.keys.has(key))) return notFound(request, env, files);
   return binding.fetch(request).then((response) => (response.status === 404 ? notFound(request, env, files) : response));

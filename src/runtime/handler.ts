@@ -14,7 +14,7 @@ type Env = { DEBUG?: string | boolean } & Record<string, unknown>;
 /** HEAD answered by a GET handler (or by the assets): same status and headers, no body. */
 function finish(method: string, response: Response): Response {
   if (!(response instanceof Response)) {
-    throw new TypeError(`a handler for ${method} returned ${typeof response}, not a Response`);
+    throw new TypeError(`${method} handler returned ${typeof response}, not a Response`);
   }
   if (method !== "HEAD" || !response.body) return response;
   response.body.cancel().catch(() => {});
@@ -33,11 +33,13 @@ export interface AppOptions {
   files?: StaticFilesInput;
   /** Session support, passed in by the entry only when the app uses sessions, so other apps do not ship it. */
   sessions?: SessionSupport;
+  /** Folder listings, passed in only when they are on. */
+  listing?: (key: string, entries: string[]) => Response;
 }
 
 export function createHandler(entries: RouteEntry[], options: AppOptions = {}) {
   const { match } = createRouter(entries);
-  const files = staticFiles(options.files);
+  const files = staticFiles(options.files, options.listing);
   const sessions = options.sessions;
 
   function fetch(request: Request, env: Env, ec: ExecutionContextLike): Promise<Response> | Response {
@@ -47,7 +49,7 @@ export function createHandler(entries: RouteEntry[], options: AppOptions = {}) {
     try {
       found = match(path, method);
     } catch (err) {
-      if (err instanceof BadPathError) return errorResponse(request, 400, "Bad Request: the path's percent-encoding is malformed");
+      if (err instanceof BadPathError) return errorResponse(request, 400, "Bad Request: malformed path");
       throw err;
     }
     if (sessions && sessions.isCrossSite(request)) {

@@ -9,7 +9,8 @@ import type { Handler } from "./types.js";
 export interface RouteEntry {
   pattern: string;
   file: string;
-  middleware: boolean;
+  /** A _middleware file (left out for a route file). */
+  middleware?: boolean;
   methods: Record<string, Handler | Handler[]>;
 }
 
