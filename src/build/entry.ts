@@ -9,6 +9,7 @@ import type { RouteFile, RouteTable } from "./scan.js";
 const RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), "../runtime/index.js");
 const SESSION_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), "../runtime/session.js");
 const LISTING_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), "../runtime/listing.js");
+const CACHE_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), "../runtime/cache.js");
 
 function importPath(fromDir: string, to: string): string {
   const rel = relative(fromDir, to).split("\\").join("/");
@@ -26,13 +27,16 @@ export function generateEntry(table: RouteTable, functionsDir: string, outFile: 
   const outDir = dirname(outFile);
   const imports: string[] = [`import { createHandler } from ${JSON.stringify(importPath(outDir, RUNTIME))};`];
   if (options.sessions) imports.push(`import { sessions } from ${JSON.stringify(importPath(outDir, SESSION_RUNTIME))};`);
+  if (table.routes.some((r) => r.cache)) imports.push(`import { cacheRoute } from ${JSON.stringify(importPath(outDir, CACHE_RUNTIME))};`);
   if (options.files.listings) imports.push(`import { listing } from ${JSON.stringify(importPath(outDir, LISTING_RUNTIME))};`);
   const entry = (f: RouteFile, n: number): string => {
-    const names = f.handlers.map((h) => `${h.name} as h${n}_${h.method}`).join(", ");
+    const names = [...f.handlers.map((h) => `${h.name} as h${n}_${h.method}`), ...(f.cache ? [`cache as c${n}`] : [])].join(", ");
     imports.push(`import { ${names} } from ${JSON.stringify(importPath(outDir, resolve(functionsDir, f.file)))};`);
     const methods = f.handlers.map((h) => `${h.method}: h${n}_${h.method}`).join(", ");
     const middleware = f.middleware ? " middleware: true," : "";
-    return `  { pattern: ${JSON.stringify(f.pattern)}, file: ${JSON.stringify(f.file)},${middleware} methods: { ${methods} } },`;
+    const get = f.handlers.find((h) => h.method === "GET") ?? f.handlers.find((h) => h.method === "ANY");
+    const cache = f.cache ? ` cache: cacheRoute(c${n}, ${JSON.stringify(f.file)}${get ? `, h${n}_${get.method}` : ""}),` : "";
+    return `  { pattern: ${JSON.stringify(f.pattern)}, file: ${JSON.stringify(f.file)},${middleware}${cache} methods: { ${methods} } },`;
   };
   const rows = [...table.middleware, ...table.routes].map(entry);
   return [

@@ -20,6 +20,8 @@ export interface RouteFile {
   handlers: HandlerExport[];
   /** A _middleware that exports `guardsStaticFiles` runs before the static files of its folder too. */
   guardsStaticFiles: boolean;
+  /** The file exports `cache`, its caching policy. */
+  cache: boolean;
 }
 
 export interface RouteTable {
@@ -73,7 +75,9 @@ export function scanRoutes(functionsDir: string, prefix = "functions/"): RouteTa
       checkTypedPaths(source, file);
       const guardsStaticFiles = names.includes("guardsStaticFiles");
       if (guardsStaticFiles && !path.middleware) throw new ExportError("only a _middleware file can guard static files (guardsStaticFiles)");
-      const entry: RouteFile = { ...path, pattern: formatPattern(path.segments), handlers, guardsStaticFiles };
+      const cache = names.includes("cache");
+      if (cache && path.middleware) throw new ExportError("a _middleware file cannot export cache: put it in the route files");
+      const entry: RouteFile = { ...path, pattern: formatPattern(path.segments), handlers, guardsStaticFiles, cache };
       if (path.middleware) {
         if (handlers.length === 0) throw new ExportError("a _middleware file must export onRequest (or onRequestGet, ...)");
         middleware.push(entry);

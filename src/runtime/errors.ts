@@ -4,7 +4,7 @@
 // a 404 together (measured with bench/). The Content-Type comes from the
 // body: text/plain for a string, application/json from Response.json.
 
-const NO_STORE = new Headers({ "cache-control": "no-store" });
+export const NO_STORE = new Headers({ "cache-control": "no-store" });
 
 export function wantsJson(accept: string | null): boolean {
   return accept !== null && accept.includes("json") && !accept.includes("text/html");

@@ -1,7 +1,7 @@
 // What answers when a chain runs out of handlers: the static assets (then
 // the 404 page), or the framework's 405 and OPTIONS answers for a path that
 // exists.
-import { errorResponse, wantsJson } from "./errors.js";
+import { errorResponse, NO_STORE, wantsJson } from "./errors.js";
 import type { Chain } from "./router.js";
 
 interface AssetsBinding {
@@ -62,10 +62,8 @@ function decodedKey(path: string): string | undefined {
 
 /**
  * The framework's 404: the app's public/404.html for browsers, JSON for
- * clients that ask for it, else plain text. It carries no Cache-Control: a
- * header-less Response is the cheapest workerd makes, and an app gets 404s
- * from every crawler. Nothing caches it either way: it has neither
- * freshness nor validators.
+ * clients that ask for it, else plain text; `no-store`, like every answer
+ * the framework makes itself.
  */
 export function notFound(request: Request, env: Record<string, unknown>, files: StaticFiles): Promise<Response> | Response {
   const accept = request.headers.get("accept");
@@ -74,7 +72,7 @@ export function notFound(request: Request, env: Record<string, unknown>, files: 
     const method = request.method === "HEAD" ? "HEAD" : "GET";
     return assets.fetch(new Request(new URL("/404", request.url), { method })).then((page) =>
       page.ok
-        ? new Response(page.body, { status: 404, headers: { "content-type": "text/html; charset=utf-8" } })
+        ? new Response(page.body, { status: 404, headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" } })
         : plainNotFound(request, accept),
     );
   }
@@ -83,7 +81,7 @@ export function notFound(request: Request, env: Record<string, unknown>, files: 
 
 function plainNotFound(request: Request, accept: string | null): Response {
   if (wantsJson(accept)) return errorResponse(request, 404, "Not Found");
-  return new Response(request.method === "HEAD" ? null : "Not Found\n", { status: 404 });
+  return new Response(request.method === "HEAD" ? null : "Not Found\n", { status: 404, headers: NO_STORE });
 }
 
 /** `path` is request.url's path when the caller has it already (reading request.url again costs a copy). */

@@ -12,6 +12,8 @@ export interface RouteEntry {
   /** A _middleware file (left out for a route file). */
   middleware?: boolean;
   methods: Record<string, Handler | Handler[]>;
+  /** The route's caching step (src/runtime/cache.ts), when the file exports `cache`. */
+  cache?: Handler;
 }
 
 export interface Step {
@@ -30,6 +32,7 @@ export interface Chain {
 
 interface Target {
   pattern: string;
+  cache: Handler | undefined;
   names: string[];
   methods: Record<string, Step[]>;
   /** The tree nodes from the root to this file's folder, for the middleware around it. */
@@ -40,9 +43,6 @@ interface Target {
 
 interface Node {
   children: Map<string, Node>;
-  /** The same children as arrays: most nodes have a few, and comparing strings beats hashing a fresh one. */
-  keys: string[];
-  kids: Node[];
   param?: Node;
   route?: Target;
   catchall?: Target;
@@ -63,8 +63,6 @@ export class BadPathError extends Error {}
 // Every field is set from the start, so all nodes share one shape and the walk's property reads stay monomorphic.
 const newNode = (names: string[]): Node => ({
   children: new Map(),
-  keys: [],
-  kids: [],
   param: undefined,
   route: undefined,
   catchall: undefined,
@@ -72,15 +70,6 @@ const newNode = (names: string[]): Node => ({
   fallback: new Map(),
   names,
 });
-
-const FEW = 8;
-
-function childOf(node: Node, seg: string): Node | undefined {
-  const keys = node.keys;
-  if (keys.length > FEW) return node.children.get(seg);
-  for (let i = 0; i < keys.length; i++) if (keys[i] === seg) return node.kids[i];
-  return undefined;
-}
 
 function toSteps(entry: RouteEntry): Record<string, Step[]> {
   const methods: Record<string, Step[]> = Object.create(null);
@@ -138,17 +127,13 @@ export function createRouter(entries: RouteEntry[]) {
         nodes.push(node);
       } else {
         let child = node.children.get(seg);
-        if (!child) {
-          node.children.set(seg, (child = newNode([...names])));
-          node.keys.push(seg);
-          node.kids.push(child);
-        }
+        if (!child) node.children.set(seg, (child = newNode([...names])));
         node = child;
         nodes.push(node);
       }
     }
     const methods = toSteps(entry);
-    const target: Target = { pattern: entry.pattern, names, methods, nodes, chains: new Map(), allow: allowHeader(methods) };
+    const target: Target = { pattern: entry.pattern, cache: entry.cache, names, methods, nodes, chains: new Map(), allow: allowHeader(methods) };
     if (entry.middleware) node.middleware = target;
     else if (catchall) node.catchall = target;
     else {
@@ -161,6 +146,7 @@ export function createRouter(entries: RouteEntry[]) {
     const own = stepsFor(target.methods, method);
     const end = own ? "assets" : method === "OPTIONS" ? "options" : "405";
     const steps = middlewareSteps(target.nodes, method);
+    if (own && target.cache) steps.push({ run: target.cache, path: target.pattern });
     if (own) steps.push(...own);
     const chain: Chain = { steps, end, allow: target.allow };
     target.chains.set(method, chain);
@@ -175,7 +161,7 @@ export function createRouter(entries: RouteEntry[]) {
       return node.catchall;
     }
     const seg = segs[i];
-    const child = childOf(node, seg);
+    const child = node.children.get(seg);
     let found = child && walk(child, segs, i + 1, values, depth);
     if (found) return found;
     if (node.param && seg !== "" && (found = walk(node.param, segs, i + 1, values, depth + 1))) {
@@ -202,7 +188,7 @@ export function createRouter(entries: RouteEntry[]) {
     const values: string[] = [];
     let node = root;
     for (const seg of segs) {
-      const next = childOf(node, seg) ?? (seg !== "" ? node.param : undefined);
+      const next = node.children.get(seg) ?? (seg !== "" ? node.param : undefined);
       if (!next) break;
       if (next === node.param) values.push(seg);
       nodes.push((node = next));
