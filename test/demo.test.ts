@@ -102,3 +102,27 @@ describe("the demo's members area and static files", () => {
     expect(await missing.text()).toContain("This page is not on the shelf");
   });
 });
+
+describe("the demo's catalog", () => {
+  it("answers a browser's revalidation with 304 and is served from the edge cache the second time", async () => {
+    const first = await app.fetch("/products?demo=1");
+    expect(first.status).toBe(200);
+    expect(await first.text()).toContain("Raku vase");
+    expect(first.headers.get("cache-control")).toBe("must-revalidate, max-age=0, s-maxage=300");
+    const etag = first.headers.get("etag")!;
+    const second = await app.fetch("/products?demo=1");
+    expect(second.headers.get("x-kiln-cache")).toBe("HIT");
+    const revalidated = await app.fetch("/products?demo=1", { headers: { "if-none-match": etag } });
+    expect(revalidated.status).toBe(304);
+  });
+
+  it("has a page per product, and a real 404 for an unknown one", async () => {
+    expect(await (await app.fetch("/products/vase")).text()).toContain("$65");
+    for (let i = 0; i < 2; i++) {
+      const missing = await app.fetch("/products/teapot");
+      expect(missing.status).toBe(404);
+      expect(missing.headers.get("x-kiln-cache")).toBeNull(); // a 404 is never stored
+      expect(await missing.text()).toContain("No such product");
+    }
+  });
+});

@@ -2,6 +2,7 @@
 // conditional requests (RFC 9110 §13), and the edge cache (Workers Cache API).
 // It is a step of the route's own chain, after the middleware; the entry
 // imports this module only for apps that have such a route.
+import { Context } from "./context.js";
 import type { EventContext, Handler } from "./types.js";
 
 export interface CachePolicy {
@@ -269,7 +270,8 @@ export function cacheRoute(policy: CacheExport, file: string, get?: Handler): Ha
       }
     }
     let response = await context.next();
-    if (response.status !== 200) return response;
+    // A response that used the session is this visitor's own: the session makes it private, no-store.
+    if (response.status !== 200 || Context.usedSession(context)) return response;
     response = new Response(response.body, response); // its headers may be read-only
     if (!response.headers.has("cache-control")) response.headers.set("cache-control", header);
     if (!response.headers.has("etag") && !/no-store/.test(directives(response.headers.get("cache-control")))) {

@@ -39,6 +39,10 @@ function nextRequest(current: Request, input?: Request | string | URL, init?: Re
 export class Context {
   readonly #run: Run;
   readonly #i: number;
+  /** Whether a handler of this request opened the session: then its answer is this visitor's own. */
+  static usedSession(context: unknown): boolean {
+    return context instanceof Context && context.#run.session !== undefined;
+  }
   constructor(run: Run, i: number, readonly request: Request) {
     this.#run = run;
     this.#i = i;

@@ -1,0 +1,16 @@
+import type { Handler } from "kiln";
+import { productById } from "../lib/catalog.ts";
+import { escapeHtml, page } from "../lib/page.ts";
+
+export const cache = { maxAge: 0, mustRevalidate: true, sMaxAge: 300, edge: true };
+
+export const onRequestGet: Handler<"products/[id].ts"> = ({ params }) => {
+  const product = productById(params.id);
+  if (!product) return page(`<h1>No such product</h1><p><a href="/products">See the catalog</a>.</p>`, { title: "Not found", status: 404 });
+  return page(
+    `<h1>${escapeHtml(product.name)}</h1>
+<p>$${product.price}</p>
+<form method="post" action="/cart"><input type="hidden" name="product" value="${escapeHtml(product.id)}"><button>Add to cart</button></form>`,
+    { title: product.name },
+  );
+};
