@@ -4,7 +4,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { STATUS_CODES } from "node:http";
-import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { startApp, type TestApp } from "./helpers/app.js";
 
@@ -54,6 +53,7 @@ async function curl(app: TestApp, command: string, jars: Map<string, Jar>): Prom
   let url = "";
   let body: string | undefined;
   let save: Jar | undefined;
+  let writeOut: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === "-X") method = args[++i];
@@ -67,6 +67,10 @@ async function curl(app: TestApp, command: string, jars: Map<string, Jar>): Prom
     } else if (a === "-b") {
       const jar = jars.get(args[++i]) ?? new Map();
       headers.cookie = [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
+    } else if (a === "-o") {
+      i++; // only -o /dev/null, with -w
+    } else if (a === "-w") {
+      writeOut = args[++i];
     } else if (a === "-H") {
       const [name, ...value] = args[++i].split(":");
       headers[name.trim()] = value.join(":").trim();
@@ -80,6 +84,7 @@ async function curl(app: TestApp, command: string, jars: Map<string, Jar>): Prom
     save?.set(pair.slice(0, at), pair.slice(at + 1));
   }
   const text = await res.text();
+  if (writeOut) return writeOut.replace("%{http_code}", String(res.status));
   if (!include) return text;
   const head = [`HTTP/1.1 ${res.status} ${STATUS_CODES[res.status]}`, ...[...res.headers].map(([k, v]) => `${k}: ${v}`)];
   return `${head.join("\n")}\n\n${text}`;
@@ -91,7 +96,9 @@ for (const page of PAGES) {
   describe(page, () => {
     let app: TestApp;
     const ready = (async () => {
-      const root = mkdtempSync(join(tmpdir(), "kiln-docs-"));
+      // Inside the repository, so a sample's `import … from "kiln"` resolves as it does in an app.
+      mkdirSync(join(REPO, "test/.tmp"), { recursive: true });
+      const root = mkdtempSync(join(REPO, "test/.tmp/docs-"));
       for (const [file, source] of Object.entries(files)) {
         mkdirSync(dirname(join(root, file)), { recursive: true });
         writeFileSync(join(root, file), source);
