@@ -136,7 +136,7 @@ describe("the edge cache", () => {
     expect(res.headers.get("x-kiln-cache")).toBe("HIT");
   });
 
-  it.each(["/edge-cookie", "/edge-private", "/edge-vary", "/edge-session"])("never stores %s", async (path) => {
+  it.each(["/edge-cookie", "/edge-private", "/edge-nostore", "/edge-vary", "/edge-session"])("never stores %s", async (path) => {
     const a = await (await get(path)).text();
     const b = await get(path);
     expect(b.headers.get("x-kiln-cache")).not.toBe("HIT");
