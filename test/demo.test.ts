@@ -126,3 +126,26 @@ describe("the demo's catalog", () => {
     }
   });
 });
+
+describe("the demo's accounts", () => {
+  it("signs up with a PBKDF2-hashed password in KV, then logs in with it", async () => {
+    const visitor = new Visitor();
+    const signup = await visitor.post("/signup", { email: "Ada@Example.com", password: "correct horse" });
+    expect(signup.status).toBe(303);
+    expect(await visitor.page("/")).toContain("Signed in as ada@example.com");
+    const record = JSON.parse((await (await app.mf.getKVNamespace("USERS")).get("user:ada@example.com"))!);
+    expect(record.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.stringify(record)).not.toContain("correct horse");
+    const again = new Visitor();
+    expect((await again.post("/login", { email: "ada@example.com", password: "wrong horse" })).status).toBe(401);
+    expect((await again.post("/login", { email: "ada@example.com", password: "correct horse" })).status).toBe(303);
+  });
+
+  it("refuses a taken email, a bad email and a short password", async () => {
+    const visitor = new Visitor();
+    await visitor.post("/signup", { email: "bob@example.com", password: "long enough" });
+    expect((await new Visitor().post("/signup", { email: "BOB@example.com", password: "another one" })).status).toBe(409);
+    expect((await new Visitor().post("/signup", { email: "not-an-email", password: "long enough" })).status).toBe(400);
+    expect((await new Visitor().post("/signup", { email: "carl@example.com", password: "short" })).status).toBe(400);
+  });
+});

@@ -19,10 +19,3 @@ export async function verifyPassword(password: string, saltHex: string, expected
   for (let i = 0; i < actual.length; i++) diff |= actual.charCodeAt(i) ^ expectedHex.charCodeAt(i);
   return diff === 0;
 }
-
-/** The demo account (sign-up comes with the full demo site). Password: kiln-demo-password */
-export const DEMO_USER = {
-  email: "demo@kiln.dev",
-  salt: "6b696c6e2d64656d6f2d73616c742d31",
-  hash: "54ec947716170597161a57165a4f310481c648b10854a2556bb960c04154f3b0",
-};
