@@ -133,7 +133,7 @@ describe("the demo's accounts", () => {
     const signup = await visitor.post("/signup", { email: "Ada@Example.com", password: "correct horse" });
     expect(signup.status).toBe(303);
     expect(await visitor.page("/")).toContain("Signed in as ada@example.com");
-    const record = JSON.parse((await (await app.mf.getKVNamespace("USERS")).get("user:ada@example.com"))!);
+    const record = JSON.parse((await (await app.mf.getKVNamespace("USERS")).get("user:ada@example.com", "text"))!);
     expect(record.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.stringify(record)).not.toContain("correct horse");
     const again = new Visitor();
