@@ -1,11 +1,13 @@
 import type { Handler } from "kiln";
-import { cartCount, productById, type Cart } from "./lib/catalog.ts";
+import { cartCount, type Cart } from "./lib/catalog.ts";
+import { findProduct, type CatalogEnv } from "./lib/products.ts";
 import { escapeHtml, page } from "./lib/page.ts";
 
-export const onRequestGet: Handler = async ({ session }) => {
+export const onRequestGet: Handler<"cart.ts", CatalogEnv> = async ({ session, env }) => {
   const cart = (await session.get<Cart>("cart")) ?? {};
-  const lines = Object.entries(cart).map(([id, quantity]) => {
-    const product = productById(id);
+  const products = await Promise.all(Object.keys(cart).map((id) => findProduct(env, id)));
+  const lines = Object.entries(cart).map(([id, quantity], i) => {
+    const product = products[i];
     return `<li>${escapeHtml(product?.name ?? id)} × ${quantity}
       <form method="post" action="/cart"><input type="hidden" name="product" value="${escapeHtml(id)}">
       <input type="number" name="quantity" min="0" value="${quantity}" aria-label="quantity"><button>Update</button></form></li>`;
@@ -19,10 +21,10 @@ export const onRequestGet: Handler = async ({ session }) => {
 };
 
 /** Adds one of a product, or sets its quantity (0 removes it). */
-export const onRequestPost: Handler = async ({ request, session }) => {
+export const onRequestPost: Handler<"cart.ts", CatalogEnv> = async ({ request, session, env }) => {
   const form = await request.formData();
   const id = String(form.get("product") ?? "");
-  const product = productById(id);
+  const product = await findProduct(env, id);
   if (!product) return new Response("No such product", { status: 400 });
   const cart = (await session.get<Cart>("cart")) ?? {};
   const quantity = form.has("quantity") ? Number(form.get("quantity")) : (cart[id] ?? 0) + 1;

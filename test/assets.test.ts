@@ -25,7 +25,7 @@ describe("what the build learns about public/", () => {
   it("lists the files of public/ and notices a 404 page", () => {
     expect(scanPublic(folder(["index.html", "about.html", "css/site.css", "docs/index.html", "404.html"]))).toEqual({
       keys: ["/", "/404", "/about", "/css/site.css", "/docs"],
-      notFoundPage: true,
+      pages: [404],
     });
   });
 

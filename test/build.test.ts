@@ -113,7 +113,7 @@ describe("build errors name the files", () => {
     const root = makeApp({ "functions/a.ts": "export const onRequestGet = [() => new Response(''), 42];" });
     let output = "";
     await expect(startApp(root, { onOutput: (text) => (output += text) })).rejects.toThrow(/failed to start/);
-    expect(output).toMatch(/functions\/a\.ts: onRequestGet\[1\] is not a function/);
+    expect(output).toMatch(/route \/a: onRequestGet\[1\] is not a function/);
   });
 });
 

@@ -149,3 +149,39 @@ describe("the demo's accounts", () => {
     expect((await new Visitor().post("/signup", { email: "carl@example.com", password: "short" })).status).toBe(400);
   });
 });
+
+describe("the demo's JSON API", () => {
+  const json = (body: unknown) => ({ method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+
+  it("lists and shows products, 404 for an unknown one, 405 for a method it lacks", async () => {
+    const list = (await (await app.fetch("/api/products")).json()) as { id: string }[];
+    expect(list.map((p) => p.id)).toEqual(expect.arrayContaining(["mug", "bowl", "vase"]));
+    expect(await (await app.fetch("/api/products/mug")).json()).toEqual({ id: "mug", name: "Stoneware mug", price: 18 });
+    expect((await app.fetch("/api/products/teapot")).status).toBe(404);
+    const put = await app.fetch("/api/products/mug", { method: "PUT" });
+    expect(put.status).toBe(405);
+    expect(put.headers.get("allow")).toBe("GET, HEAD, OPTIONS");
+  });
+
+  it("creates a product with 201, and answers a bad body with 400", async () => {
+    const created = await app.fetch("/api/products", json({ id: "teapot", name: "Ash-glazed teapot", price: 80 }));
+    expect(created.status).toBe(201);
+    expect(created.headers.get("location")).toBe("/api/products/teapot");
+    expect((await app.fetch("/api/products/teapot")).status).toBe(200);
+    expect((await app.fetch("/api/products", json({ id: "teapot", name: "Again", price: 1 }))).status).toBe(409);
+    for (const bad of [{ id: "Bad Id", name: "x", price: 1 }, { id: "cup", name: "", price: 1 }, { id: "cup", name: "Cup", price: -5 }, [1, 2]]) {
+      const res = await app.fetch("/api/products", json(bad));
+      expect(res.status).toBe(400);
+      expect(await res.json()).toHaveProperty("error");
+    }
+    const notJson = await app.fetch("/api/products", { method: "POST", body: "{oops" });
+    expect(notJson.status).toBe(400);
+    expect(await notJson.json()).toEqual({ error: "the body is not JSON" });
+  });
+
+  it("has an about page in the shared layout", async () => {
+    const about = await (await app.fetch("/about")).text();
+    expect(about).toContain("<h1>About</h1>");
+    expect(about).toContain('class="brand"');
+  });
+});

@@ -69,6 +69,18 @@ describe("not found", () => {
   });
 });
 
+describe("the error page", () => {
+  it("gives browsers the app's public/500.html with status 500, and shows nothing of the error", async () => {
+    const res = await app.fetch("/boom", { headers: BROWSER });
+    expect(res.status).toBe(500);
+    const html = await res.text();
+    expect(html).toContain("Our own error page");
+    expect(html).not.toContain("secret");
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    expect(await (await app.fetch("/boom", { headers: { accept: "application/json" } })).json()).toEqual({ error: "Internal Server Error", status: 500 });
+  });
+});
+
 describe("a guarded folder", () => {
   it("needs the Worker first for its folder only", async () => {
     expect((await app.fetch("/docs/a.txt")).headers.has("x-worker")).toBe(false);

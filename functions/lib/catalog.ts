@@ -11,8 +11,6 @@ export const PRODUCTS: Product[] = [
   { id: "vase", name: "Raku vase", price: 65 },
 ];
 
-export const productById = (id: string): Product | undefined => PRODUCTS.find((p) => p.id === id);
-
 export type Cart = Record<string, number>;
 
 export const cartCount = (cart: Cart | undefined): number => Object.values(cart ?? {}).reduce((a, b) => a + b, 0);

@@ -23,7 +23,7 @@ export function page(body: string, options: PageOptions): Response {
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(options.title)} · kiln shop</title><link rel="stylesheet" href="/style.css"></head>
 <body>
-<header><a href="/" class="brand"><img src="/img/kiln.svg" alt="" width="24" height="24"> kiln shop</a> <nav><a href="/products">Catalog</a> <a href="/members">Members</a> <a href="/cart">Cart (${options.cartCount ?? 0})</a> ${nav}</nav></header>
+<header><a href="/" class="brand"><img src="/img/kiln.svg" alt="" width="24" height="24"> kiln shop</a> <nav><a href="/products">Catalog</a> <a href="/about">About</a> <a href="/members">Members</a> <a href="/cart">Cart (${options.cartCount ?? 0})</a> ${nav}</nav></header>
 <main>${notice}${body}</main>
 </body>
 </html>

@@ -1,11 +1,11 @@
 import type { Handler } from "kiln";
-import { productById } from "../lib/catalog.ts";
+import { findProduct, type CatalogEnv } from "../lib/products.ts";
 import { escapeHtml, page } from "../lib/page.ts";
 
 export const cache = { maxAge: 0, mustRevalidate: true, sMaxAge: 300, edge: true };
 
-export const onRequestGet: Handler<"products/[id].ts"> = ({ params }) => {
-  const product = productById(params.id);
+export const onRequestGet: Handler<"products/[id].ts", CatalogEnv> = async ({ params, env }) => {
+  const product = await findProduct(env, params.id);
   if (!product) return page(`<h1>No such product</h1><p><a href="/products">See the catalog</a>.</p>`, { title: "Not found", status: 404 });
   return page(
     `<h1>${escapeHtml(product.name)}</h1>

@@ -1,5 +1,5 @@
 import type { Handler } from "kiln";
-import { PRODUCTS } from "../lib/catalog.ts";
+import { allProducts, type CatalogEnv } from "../lib/products.ts";
 import { escapeHtml, page } from "../lib/page.ts";
 
 // The same for every visitor, so browsers revalidate it (ETag → 304) and the
@@ -7,9 +7,9 @@ import { escapeHtml, page } from "../lib/page.ts";
 // that did would be private to its visitor, and never cached.
 export const cache = { maxAge: 0, mustRevalidate: true, sMaxAge: 300, edge: true };
 
-export const onRequestGet: Handler = () =>
+export const onRequestGet: Handler<"products/index.ts", CatalogEnv> = async ({ env }) =>
   page(
     `<h1>Catalog</h1>
-<ul class="products">${PRODUCTS.map((p) => `<li><a href="/products/${escapeHtml(p.id)}">${escapeHtml(p.name)}</a> — $${p.price}</li>`).join("\n")}</ul>`,
+<ul class="products">${(await allProducts(env)).map((p) => `<li><a href="/products/${escapeHtml(p.id)}">${escapeHtml(p.name)}</a> — $${p.price}</li>`).join("\n")}</ul>`,
     { title: "Catalog" },
   );

@@ -24,7 +24,7 @@ export function listFiles(dir: string): string[] | undefined {
 export function scanPublic(dir: string, options: { listings?: boolean } = {}): StaticFilesInput {
   const files = listFiles(dir);
   if (!files) return {};
-  const result: StaticFilesInput = { notFoundPage: files.includes("404.html") };
+  const result: StaticFilesInput = { pages: [404, 500].filter((status) => files.includes(`${status}.html`)) };
   if (!files.includes("_redirects") && files.length <= MAX_LISTED_ASSETS) {
     result.keys = [...new Set(files.map((f) => assetKey(`/${f}`)))].sort();
   }

@@ -36,7 +36,7 @@ export function generateEntry(table: RouteTable, functionsDir: string, outFile: 
     const middleware = f.middleware ? " middleware: true," : "";
     const get = f.handlers.find((h) => h.method === "GET") ?? f.handlers.find((h) => h.method === "ANY");
     const cache = f.cache ? ` cache: cacheRoute(c${n}, ${JSON.stringify(f.file)}${get ? `, h${n}_${get.method}` : ""}),` : "";
-    return `  { pattern: ${JSON.stringify(f.pattern)}, file: ${JSON.stringify(f.file)},${middleware}${cache} methods: { ${methods} } },`;
+    return `  { pattern: ${JSON.stringify(f.pattern)},${middleware}${cache} methods: { ${methods} } },`;
   };
   const rows = [...table.middleware, ...table.routes].map(entry);
   return [

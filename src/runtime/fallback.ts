@@ -12,22 +12,22 @@ interface AssetsBinding {
 export interface StaticFilesInput {
   /** The key (assetKey) of every file; absent when the runtime must always ask env.ASSETS. */
   keys?: string[];
-  /** public/404.html exists: browsers get it with every 404. */
-  notFoundPage?: boolean;
+  /** Statuses with a page in public/ (404.html, 500.html): browsers get it with that status. */
+  pages?: number[];
   /** Folders without an index.html, when listings are on: folder key → entries ("name", or "name/" for a folder). */
   listings?: Record<string, string[]>;
 }
 
 export interface StaticFiles {
   keys: Set<string> | undefined;
-  notFoundPage: boolean;
+  pages: number[];
   listings: Record<string, string[]> | undefined;
   /** Renders a listing; the entry passes it in only when listings are on (src/runtime/listing.ts). */
   listing: ((key: string, entries: string[]) => Response) | undefined;
 }
 
 export function staticFiles(input: StaticFilesInput = {}, listing?: StaticFiles["listing"]): StaticFiles {
-  return { keys: input.keys && new Set(input.keys), notFoundPage: input.notFoundPage ?? false, listings: input.listings, listing };
+  return { keys: input.keys && new Set(input.keys), pages: input.pages ?? [], listings: input.listings, listing };
 }
 
 /**
@@ -61,22 +61,27 @@ function decodedKey(path: string): string | undefined {
 }
 
 /**
+ * The app's page for a status (public/404.html, public/500.html) when a
+ * browser asks and the app has one; otherwise undefined.
+ */
+export function statusPage(request: Request, env: Record<string, unknown>, files: StaticFiles, status: number): Promise<Response> | undefined {
+  const assets = env.ASSETS as AssetsBinding | undefined;
+  if (!files.pages.includes(status) || !assets || !request.headers.get("accept")?.includes("text/html")) return undefined;
+  const method = request.method === "HEAD" ? "HEAD" : "GET";
+  return assets.fetch(new Request(new URL(`/${status}`, request.url), { method })).then((page) =>
+    page.ok
+      ? new Response(page.body, { status, headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" } })
+      : errorResponse(request, status, "Error"),
+  );
+}
+
+/**
  * The framework's 404: the app's public/404.html for browsers, JSON for
  * clients that ask for it, else plain text; `no-store`, like every answer
  * the framework makes itself.
  */
 export function notFound(request: Request, env: Record<string, unknown>, files: StaticFiles): Promise<Response> | Response {
-  const accept = request.headers.get("accept");
-  const assets = env.ASSETS as AssetsBinding | undefined;
-  if (files.notFoundPage && assets && accept?.includes("text/html")) {
-    const method = request.method === "HEAD" ? "HEAD" : "GET";
-    return assets.fetch(new Request(new URL("/404", request.url), { method })).then((page) =>
-      page.ok
-        ? new Response(page.body, { status: 404, headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" } })
-        : plainNotFound(request, accept),
-    );
-  }
-  return plainNotFound(request, accept);
+  return statusPage(request, env, files, 404) ?? plainNotFound(request, request.headers.get("accept"));
 }
 
 function plainNotFound(request: Request, accept: string | null): Response {

@@ -4,7 +4,7 @@
 // or a Promise, and every await skipped is time saved on each request.
 import { Run } from "./context.js";
 import { errorResponse } from "./errors.js";
-import { endOfChain, fromAssets, pathOf, staticFiles, type StaticFilesInput } from "./fallback.js";
+import { endOfChain, fromAssets, pathOf, staticFiles, statusPage, type StaticFilesInput } from "./fallback.js";
 import { BadPathError, createRouter, type RouteEntry } from "./router.js";
 import type { SessionSupport } from "./session.js";
 import type { ExecutionContextLike } from "./types.js";
@@ -25,7 +25,7 @@ function fail(run: Run, request: Request, err: unknown): Promise<Response> | Res
   console.error(err);
   if (run.passThrough) return fromAssets(request, run.env, run.files);
   const debug = run.env.DEBUG === true || run.env.DEBUG === "true";
-  return errorResponse(request, 500, "Internal Server Error", debug ? err : undefined);
+  return (!debug && statusPage(request, run.env, run.files, 500)) || errorResponse(request, 500, "Internal Server Error", debug ? err : undefined);
 }
 
 export interface AppOptions {

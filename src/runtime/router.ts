@@ -8,7 +8,6 @@ import type { Handler } from "./types.js";
 /** One row of the table that `kiln build` writes. */
 export interface RouteEntry {
   pattern: string;
-  file: string;
   /** A _middleware file (left out for a route file). */
   middleware?: boolean;
   methods: Record<string, Handler | Handler[]>;
@@ -78,7 +77,8 @@ function toSteps(entry: RouteEntry): Record<string, Step[]> {
     list.forEach((fn, i) => {
       if (typeof fn !== "function") {
         const name = method === "ANY" ? "onRequest" : `onRequest${method[0]}${method.slice(1).toLowerCase()}`;
-        throw new TypeError(`functions/${entry.file}: ${name}${Array.isArray(value) ? `[${i}]` : ""} is not a function`);
+        // The table carries no file names (they would cost every app bytes for an error it almost never has): the pattern says which file.
+        throw new TypeError(`${entry.middleware ? "middleware" : "route"} ${entry.pattern}: ${name}${Array.isArray(value) ? `[${i}]` : ""} is not a function`);
       }
     });
     methods[method] = list.map((run) => ({ run, path: entry.pattern }));

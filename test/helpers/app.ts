@@ -51,7 +51,7 @@ export async function serveScript(script: string, root: string, options: AppOpti
     script,
     compatibilityDate: COMPATIBILITY_DATE,
     bindings: options.bindings ?? {},
-    kvNamespaces: ["SESSIONS", "USERS"],
+    kvNamespaces: ["SESSIONS", "USERS", "CATALOG"],
     handleRuntimeStdio: options.onOutput
       ? (stdout: Readable, stderr: Readable) => {
           stdout.on("data", (chunk: Buffer) => options.onOutput!(String(chunk)));
