@@ -116,3 +116,11 @@ for (const page of PAGES) {
     }
   });
 }
+
+describe("docs/testing.md", () => {
+  it("shows test/examples/testing-recipe.test.ts as it is", () => {
+    const doc = readFileSync(join(REPO, "docs/testing.md"), "utf8");
+    const recipe = readFileSync(join(REPO, "test/examples/testing-recipe.test.ts"), "utf8");
+    expect(doc).toContain("```ts\n" + recipe + "```");
+  });
+});

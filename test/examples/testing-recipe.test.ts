@@ -1,0 +1,38 @@
+// docs/testing.md shows this file as it is (test/docs.test.ts checks that they match).
+// Build with wrangler, as a deploy would, then serve the bundle from workerd with Miniflare.
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { Miniflare } from "miniflare";
+
+const APP = resolve(import.meta.dirname, "../.."); // the folder with wrangler.toml
+let mf: Miniflare;
+
+beforeAll(async () => {
+  const out = mkdtempSync(join(tmpdir(), "app-"));
+  execFileSync("npx", ["wrangler", "deploy", "--dry-run", "--outdir", out], { cwd: APP, stdio: "pipe" });
+  mf = new Miniflare({
+    modules: true,
+    script: readFileSync(join(out, "worker.js"), "utf8"),
+    compatibilityDate: "2026-04-01",
+    kvNamespaces: ["SESSIONS", "USERS", "CATALOG"],
+    bindings: { SESSION_SECRET: "a-test-secret-of-at-least-32-characters" },
+    assets: { directory: join(APP, "public"), binding: "ASSETS", routerConfig: { has_user_worker: true } },
+  });
+}, 60_000);
+afterAll(() => mf?.dispose());
+
+it("serves the catalog", async () => {
+  const res = await mf.dispatchFetch("http://localhost/api/products/mug");
+  expect(res.status).toBe(200);
+  expect(await res.json()).toMatchObject({ name: "Stoneware mug" });
+});
+
+it("keeps a cart in the session", async () => {
+  const add = await mf.dispatchFetch("http://localhost/cart", { method: "POST", body: new URLSearchParams({ product: "mug" }), redirect: "manual" });
+  const cookie = add.headers.get("set-cookie")!.split(";")[0];
+  const cart = await mf.dispatchFetch("http://localhost/cart", { headers: { cookie } });
+  expect(await cart.text()).toContain("Stoneware mug × 1");
+});
