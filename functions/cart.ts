@@ -1,18 +1,19 @@
 import type { Handler } from "kiln";
 import { cartCount, type Cart } from "./lib/catalog.ts";
 import { findProduct, type CatalogEnv } from "./lib/products.ts";
-import { escapeHtml, page } from "./lib/page.ts";
+import { html } from "kiln";
+import { page } from "./lib/page.ts";
 
 export const onRequestGet: Handler<"cart.ts", CatalogEnv> = async ({ session, env }) => {
   const cart = (await session.get<Cart>("cart")) ?? {};
   const products = await Promise.all(Object.keys(cart).map((id) => findProduct(env, id)));
   const lines = Object.entries(cart).map(([id, quantity], i) => {
     const product = products[i];
-    return `<li>${escapeHtml(product?.name ?? id)} × ${quantity}
-      <form method="post" action="/cart"><input type="hidden" name="product" value="${escapeHtml(id)}">
+    return html`<li>${product?.name ?? id} × ${quantity}
+      <form method="post" action="/cart"><input type="hidden" name="product" value="${id}">
       <input type="number" name="quantity" min="0" value="${quantity}" aria-label="quantity"><button>Update</button></form></li>`;
   });
-  return page(`<h1>Your cart</h1>${lines.length ? `<ul class="cart">${lines.join("\n")}</ul>` : "<p>Your cart is empty.</p>"}`, {
+  return page(html`<h1>Your cart</h1>${lines.length ? html`<ul class="cart">${lines}</ul>` : html`<p>Your cart is empty.</p>`}`, {
     title: "Cart",
     user: await session.get<string>("user"),
     cartCount: cartCount(cart),

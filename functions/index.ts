@@ -1,14 +1,15 @@
 import type { Handler } from "kiln";
 import { cartCount, PRODUCTS, type Cart } from "./lib/catalog.ts";
-import { escapeHtml, page } from "./lib/page.ts";
+import { html } from "kiln";
+import { page } from "./lib/page.ts";
 
 export const onRequestGet: Handler = async ({ session }) => {
   const rows = PRODUCTS.map(
-    (p) => `<li><strong>${escapeHtml(p.name)}</strong> — $${p.price}
-      <form method="post" action="/cart"><input type="hidden" name="product" value="${escapeHtml(p.id)}"><button>Add to cart</button></form></li>`,
-  ).join("\n");
+    (p) => html`<li><strong>${p.name}</strong> — $${p.price}
+      <form method="post" action="/cart"><input type="hidden" name="product" value="${p.id}"><button>Add to cart</button></form></li>`,
+  );
   return page(
-    `<h1>Handmade ceramics</h1>
+    html`<h1>Handmade ceramics</h1>
 <p>This page is <code>functions/index.ts</code>; your cart lives in a kiln session.</p>
 <ul class="products">${rows}</ul>
 <p><a href="/hello/world">/hello/world</a> · <a href="/api/time">/api/time</a> · <a href="/robots.txt">/robots.txt</a></p>`,

@@ -1,11 +1,12 @@
 import type { Handler } from "kiln";
-import { escapeHtml, page } from "./lib/page.ts";
+import { html } from "kiln";
+import { page } from "./lib/page.ts";
 import { checkLogin, DEMO, type Env } from "./lib/users.ts";
 
 const form = (error = "", email = DEMO.email) =>
-  `<h1>Log in</h1>${error ? `<p class="error">${escapeHtml(error)}</p>` : ""}
+  html`<h1>Log in</h1>${error ? html`<p class="error">${error}</p>` : ""}
 <form method="post" action="/login" class="login">
-  <label>Email <input name="email" type="email" value="${escapeHtml(email)}" required></label>
+  <label>Email <input name="email" type="email" value="${email}" required></label>
   <label>Password <input name="password" type="password" required></label>
   <button>Log in</button>
 </form>

@@ -1,11 +1,12 @@
 import type { Handler } from "kiln";
-import { escapeHtml, page } from "./lib/page.ts";
+import { html } from "kiln";
+import { page } from "./lib/page.ts";
 import { createUser, validEmail, type Env } from "./lib/users.ts";
 
 const form = (error = "", email = "") =>
-  `<h1>Sign up</h1>${error ? `<p class="error">${escapeHtml(error)}</p>` : ""}
+  html`<h1>Sign up</h1>${error ? html`<p class="error">${error}</p>` : ""}
 <form method="post" action="/signup" class="login">
-  <label>Email <input name="email" type="email" value="${escapeHtml(email)}" required></label>
+  <label>Email <input name="email" type="email" value="${email}" required></label>
   <label>Password (8 characters or more) <input name="password" type="password" minlength="8" required></label>
   <button>Create account</button>
 </form>`;

@@ -1,6 +1,7 @@
 import type { Handler } from "kiln";
 import { allProducts, type CatalogEnv } from "../lib/products.ts";
-import { escapeHtml, page } from "../lib/page.ts";
+import { html } from "kiln";
+import { page } from "../lib/page.ts";
 
 // The same for every visitor, so browsers revalidate it (ETag → 304) and the
 // edge cache keeps it for five minutes. It never reads the session: a page
@@ -9,7 +10,7 @@ export const cache = { maxAge: 0, mustRevalidate: true, sMaxAge: 300, edge: true
 
 export const onRequestGet: Handler<"products/index.ts", CatalogEnv> = async ({ env }) =>
   page(
-    `<h1>Catalog</h1>
-<ul class="products">${(await allProducts(env)).map((p) => `<li><a href="/products/${escapeHtml(p.id)}">${escapeHtml(p.name)}</a> — $${p.price}</li>`).join("\n")}</ul>`,
+    html`<h1>Catalog</h1>
+<ul class="products">${(await allProducts(env)).map((p) => html`<li><a href="/products/${encodeURIComponent(p.id)}">${p.name}</a> — $${p.price}</li>`)}</ul>`,
     { title: "Catalog" },
   );

@@ -4,3 +4,4 @@ export type { RouteEntry } from "./router.js";
 export type { EventContext, Handler, Params } from "./types.js";
 export type { Session } from "./session.js";
 export { purge, type CacheExport, type CachePolicy } from "./cache.js";
+export { escapeHtml, html, htmlResponse, HtmlString, raw } from "./html.js";
