@@ -59,6 +59,9 @@ describe("ETags and conditional requests", () => {
     expect(res.headers.get("etag")).toBe(etag);
     expect(res.headers.get("cache-control")).toBe("max-age=60, s-maxage=600, stale-while-revalidate=30");
     expect(res.headers.get("vary")).toBe("Accept-Language");
+    expect(res.headers.get("content-location")).toBe("/policy.txt");
+    expect(res.headers.get("date")).toBe("Wed, 25 Nov 2026 03:00:00 GMT");
+    expect(res.headers.has("x-other")).toBe(false);
   });
 
   it("accepts lists, weak forms and *", async () => {
