@@ -11,4 +11,4 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 apt-get update -qq
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-chromium --version
+echo "Chromium installed: $(command -v chromium)"
