@@ -3,10 +3,11 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { assetKey } from "../runtime/fallback.js";
 import { scanPublic } from "./assets.js";
+import { compileTemplates } from "./template/index.js";
 import { runWorkerFirstPatterns, syncWranglerToml } from "./worker-first.js";
 import { generateEntry } from "./entry.js";
 import { lexerReady } from "./exports.js";
-import { scanRoutes, type RouteTable } from "./scan.js";
+import { BuildError, scanRoutes, type RouteTable } from "./scan.js";
 
 export { BuildError, type RouteFile, type RouteTable } from "./scan.js";
 
@@ -41,7 +42,12 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
   const table = await loadRoutes(root);
   const files = scanPublic(resolve(root, options.assets ?? "public"), { listings: options.listings });
   const sessions = table.mentionsSession || bindsSessions(root);
-  const source = generateEntry(table, join(root, "functions"), outFile, { files, sessions });
+  const { set: templates, problems } = compileTemplates(join(root, "templates"));
+  for (const r of table.renders) {
+    if (!templates?.names.includes(r.name)) problems.push(`${r.file}:${r.line}: render("${r.name}"): no such template in templates/`);
+  }
+  if (problems.length) throw new BuildError(problems);
+  const source = generateEntry(table, join(root, "functions"), outFile, { files, sessions, templates });
   const runWorkerFirst = runWorkerFirstPatterns(table);
   const notes = [syncWranglerToml(root, runWorkerFirst), ...shadowedRoutes(table, files.keys)].filter((n): n is string => !!n);
   mkdirSync(dirname(outFile), { recursive: true });

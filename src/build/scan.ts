@@ -31,6 +31,8 @@ export interface RouteTable {
   middleware: RouteFile[];
   /** Whether any file under functions/ mentions `session`: only then does the Worker ship session support. */
   mentionsSession: boolean;
+  /** Every `render("name"` in functions/, to check the template exists. */
+  renders: { file: string; name: string; line: number }[];
 }
 
 /** A build mistake; every message names the file(s) involved. */
@@ -66,11 +68,15 @@ export function scanRoutes(functionsDir: string, prefix = "functions/"): RouteTa
   const routes: RouteFile[] = [];
   const middleware: RouteFile[] = [];
   let mentionsSession = false;
+  const renders: RouteTable["renders"] = [];
   for (const file of listRouteFiles(functionsDir)) {
     try {
       const path = parseRoutePath(file);
       const source = readFileSync(join(functionsDir, file), "utf8");
       mentionsSession ||= /\bsession\b/.test(source);
+      for (const m of source.matchAll(/\brender\(\s*["'`]([^"'`$]+)["'`]/g)) {
+        renders.push({ file: `${prefix}${file}`, name: m[1], line: source.slice(0, m.index).split("\n").length });
+      }
       const { handlers, names } = readHandlerExports(source);
       checkTypedPaths(source, file);
       const guardsStaticFiles = names.includes("guardsStaticFiles");
@@ -93,7 +99,7 @@ export function scanRoutes(functionsDir: string, prefix = "functions/"): RouteTa
   if (problems.length) throw new BuildError(problems);
   routes.sort(compareRoutes);
   middleware.sort((a, b) => a.segments.length - b.segments.length || compareRoutes(a, b));
-  return { routes, middleware, mentionsSession };
+  return { routes, middleware, mentionsSession, renders };
 }
 
 /** Two files that answer the same URL and method: the build cannot choose for the user. */

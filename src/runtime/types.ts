@@ -53,6 +53,8 @@ export interface EventContext<Env = any, P extends string = string, Data = Recor
   passThroughOnException(): void;
   /** The visitor's session, kept in KV (binding SESSIONS). See docs/sessions.md. */
   session: Session;
+  /** Renders templates/NAME with `data` (plus `request`, and `flashes`) into an HTML Response. See docs/templates.md. */
+  render(name: string, data?: Record<string, unknown>, init?: ResponseInit): Promise<Response>;
 }
 
 /**

@@ -1,0 +1,59 @@
+// templates/ → the compiled templates the Worker entry carries, or the
+// problems, each with its file and line.
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { filters, tests } from "../../runtime/template.js";
+import { compileTemplate, type CompiledTemplate } from "./compile.js";
+import { TemplateSyntaxError } from "./lexer.js";
+
+export interface TemplateSet {
+  /** JavaScript for `{ "name": { parent, blocks, body }, ... }` */
+  source: string;
+  names: string[];
+  /** Templates that mention `flashes` (themselves or through what they extend, include or import). */
+  flashes: string[];
+}
+
+const FILTERS = new Set(Object.keys(filters));
+const TESTS = new Set(Object.keys(tests));
+
+export function compileTemplates(dir: string, prefix = "templates/"): { set?: TemplateSet; problems: string[] } {
+  let files: string[];
+  try {
+    if (!statSync(dir).isDirectory()) return { problems: [] };
+    files = readdirSync(dir, { recursive: true, encoding: "utf8" })
+      .map((f) => f.split("\\").join("/"))
+      .filter((f) => !f.split("/").some((p) => p.startsWith(".")) && statSync(join(dir, f)).isFile())
+      .sort();
+  } catch {
+    return { problems: [] };
+  }
+  const problems: string[] = [];
+  const compiled: CompiledTemplate[] = [];
+  const texts = new Map<string, string>();
+  for (const file of files) {
+    const text = readFileSync(join(dir, file), "utf8");
+    texts.set(file, text);
+    try {
+      compiled.push(compileTemplate(file, text, FILTERS, TESTS));
+    } catch (err) {
+      if (!(err instanceof TemplateSyntaxError)) throw err;
+      problems.push(`${prefix}${file}:${err.line}: ${err.message}`);
+    }
+  }
+  const names = new Set(files);
+  for (const t of compiled) {
+    for (const ref of t.references) {
+      if (!names.has(ref.name)) problems.push(`${prefix}${t.name}:${ref.line}: no template "${ref.name}" in ${prefix}`);
+    }
+  }
+  if (problems.length) return { problems };
+  const uses = (name: string, seen = new Set<string>()): boolean => {
+    if (seen.has(name)) return false;
+    seen.add(name);
+    const t = compiled.find((c) => c.name === name);
+    return /\bflashes\b/.test(texts.get(name) ?? "") || !!t?.references.some((r) => uses(r.name, seen));
+  };
+  const source = `{\n${compiled.map((t) => `${JSON.stringify(t.name)}: ${t.source}`).join(",\n")}\n}`;
+  return { set: { source, names: [...names], flashes: [...names].filter((n) => uses(n)) }, problems: [] };
+}

@@ -1,0 +1,262 @@
+// The runtime of templates compiled by `kiln build`: escaping, filters,
+// tests, loops, blocks, includes and macros. It compiles nothing: the
+// templates arrive as functions (Workers forbid eval and new Function).
+import { Context } from "./context.js";
+import { escapeHtml, HtmlString, htmlResponse } from "./html.js";
+import type { EventContext } from "./types.js";
+
+type Scope = Record<string, unknown>;
+type Part = (c: Scope, r: RenderState) => string;
+
+export interface CompiledTemplate {
+  parent: string | null;
+  blocks: Record<string, Part>;
+  body: Part;
+}
+
+export type Templates = Record<string, CompiledTemplate>;
+
+interface RenderState {
+  templates: Templates;
+  /** block name → its definitions, the most derived template first */
+  blocks: Record<string, Part[]>;
+}
+
+const isPlain = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null);
+
+function str(v: unknown): string {
+  if (v === undefined || v === null) return "";
+  return v instanceof HtmlString ? v.value : String(v);
+}
+
+function truthy(v: unknown): boolean {
+  if (typeof v === "string" || Array.isArray(v)) return v.length > 0;
+  if (v instanceof HtmlString) return v.value.length > 0;
+  if (isPlain(v)) return Object.keys(v).length > 0;
+  return Boolean(v);
+}
+
+function list(v: unknown): unknown[] {
+  if (v === undefined || v === null) return [];
+  if (Array.isArray(v)) return v;
+  if (typeof v === "string") return [...v];
+  if (v instanceof Map) return [...v.entries()];
+  if (isPlain(v)) return Object.keys(v);
+  if (typeof (v as Iterable<unknown>)[Symbol.iterator] === "function") return [...(v as Iterable<unknown>)];
+  throw new TypeError(`cannot loop over ${typeof v}`);
+}
+
+/** Jinja's dict methods on plain objects, so `for k, v in d.items()` works. */
+const DICT: Record<string, (d: Record<string, unknown>) => () => unknown[]> = {
+  items: (d) => () => Object.entries(d),
+  keys: (d) => () => Object.keys(d),
+  values: (d) => () => Object.values(d),
+};
+
+function get(obj: unknown, key: unknown): unknown {
+  if (obj === undefined || obj === null) return undefined;
+  if (isPlain(obj) && typeof key === "string" && !Object.hasOwn(obj, key) && DICT[key]) return DICT[key](obj);
+  if (Array.isArray(obj) && typeof key === "number" && key < 0) return obj[obj.length + key];
+  const value = (obj as Record<string, unknown>)[key as string];
+  return typeof value === "function" && !isPlain(obj) ? value.bind(obj) : value;
+}
+
+const safe = (s: string) => new HtmlString(s);
+
+function renderWith(templates: Templates, name: string, c: Scope): string {
+  const template = templates[name];
+  if (!template) throw new Error(`no template "${name}" in templates/`);
+  const r: RenderState = { templates, blocks: {} };
+  for (let t: CompiledTemplate | undefined = template; t; t = t.parent ? templates[t.parent] : undefined) {
+    for (const [k, part] of Object.entries(t.blocks)) (r.blocks[k] ??= []).push(part);
+  }
+  return template.body(c, r);
+}
+
+const MACRO = Symbol("macro");
+
+const JSON_UNSAFE: Record<string, string> = { "<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027" };
+
+export const filters: Record<string, (...args: any[]) => unknown> = {
+  default: (v, fallback = "", boolean = false) => (v === undefined || (boolean && !truthy(v)) ? fallback : v),
+  length: (v) => (typeof v === "string" || Array.isArray(v) ? v.length : isPlain(v) ? Object.keys(v).length : list(v).length),
+  join: (v, sep = "") => {
+    const items = list(v);
+    return items.every((i) => i instanceof HtmlString)
+      ? safe(items.map(str).join(escapeHtml(sep)))
+      : items.map((i) => (i instanceof HtmlString ? i.value : str(i))).join(str(sep));
+  },
+  upper: (v) => str(v).toUpperCase(),
+  lower: (v) => str(v).toLowerCase(),
+  title: (v) => str(v).replace(/\w\S*/g, (w) => w[0].toUpperCase() + w.slice(1).toLowerCase()),
+  capitalize: (v) => (s => s.charAt(0).toUpperCase() + s.slice(1).toLowerCase())(str(v)),
+  trim: (v) => str(v).trim(),
+  truncate: (v, length = 255, killwords = false, end = "...", leeway = 5) => {
+    const s = str(v);
+    if (s.length <= length + leeway) return s;
+    const cut = s.slice(0, Math.max(0, length - end.length));
+    return (killwords ? cut : cut.replace(/\s+\S*$/, "") || cut) + end;
+  },
+  replace: (v, old, replacement, count) => {
+    let s = str(v);
+    let n = count ?? Infinity;
+    let at = 0;
+    while (n-- > 0 && old !== "") {
+      const i = s.indexOf(old, at);
+      if (i < 0) break;
+      s = s.slice(0, i) + replacement + s.slice(i + old.length);
+      at = i + str(replacement).length;
+    }
+    return s;
+  },
+  first: (v) => list(v)[0],
+  last: (v) => list(v).at(-1),
+  round: (v, precision = 0, method = "common") => {
+    const f = 10 ** precision;
+    const fn = method === "ceil" ? Math.ceil : method === "floor" ? Math.floor : Math.round;
+    return fn(Number(v) * f) / f;
+  },
+  int: (v, fallback = 0) => {
+    const n = parseInt(str(v), 10);
+    return Number.isNaN(n) ? fallback : n;
+  },
+  float: (v, fallback = 0) => {
+    const n = parseFloat(str(v));
+    return Number.isNaN(n) ? fallback : n;
+  },
+  abs: (v) => Math.abs(Number(v)),
+  reverse: (v) => (typeof v === "string" ? [...v].reverse().join("") : [...list(v)].reverse()),
+  sort: (v) => [...list(v)].sort(),
+  list,
+  urlencode: (v) =>
+    isPlain(v)
+      ? Object.entries(v).map(([k, x]) => `${encodeURIComponent(k)}=${encodeURIComponent(str(x))}`).join("&")
+      : encodeURIComponent(str(v)),
+  tojson: (v) => safe(JSON.stringify(v ?? null).replace(/[<>&']/g, (c) => JSON_UNSAFE[c])),
+  escape: (v) => (v instanceof HtmlString ? v : safe(escapeHtml(str(v)))),
+  e: (v) => (v instanceof HtmlString ? v : safe(escapeHtml(str(v)))),
+  safe: (v) => (v instanceof HtmlString ? v : safe(str(v))),
+};
+
+export const tests: Record<string, (v: unknown, arg?: unknown) => boolean> = {
+  defined: (v) => v !== undefined,
+  undefined: (v) => v === undefined,
+  none: (v) => v === null,
+  number: (v) => typeof v === "number",
+  string: (v) => typeof v === "string",
+  mapping: (v) => isPlain(v),
+  iterable: (v) => typeof v === "string" || Array.isArray(v) || isPlain(v),
+  even: (v) => Number(v) % 2 === 0,
+  odd: (v) => Math.abs(Number(v) % 2) === 1,
+  divisibleby: (v, n) => Number(v) % Number(n) === 0,
+  sameas: (v, other) => v === other,
+  true: (v) => v === true,
+  false: (v) => v === false,
+};
+
+/** What compiled templates call; the names are kept short in the generated code. */
+export const rt = {
+  out: (v: unknown) => (v instanceof HtmlString ? v.value : escapeHtml(str(v))),
+  str,
+  truthy,
+  list,
+  get,
+  filters,
+  tests,
+  or: (a: unknown, b: () => unknown) => (truthy(a) ? a : b()),
+  and: (a: unknown, b: () => unknown) => (truthy(a) ? b() : a),
+  contains(container: unknown, item: unknown): boolean {
+    if (typeof container === "string") return container.includes(str(item));
+    if (Array.isArray(container)) return container.includes(item);
+    if (container instanceof Map || container instanceof Set) return container.has(item);
+    if (isPlain(container)) return Object.hasOwn(container, str(item));
+    return false;
+  },
+  call(fn: unknown, args: unknown[], named: Record<string, unknown>): unknown {
+    if (typeof fn !== "function") throw new TypeError(`${String(fn)} is not callable`);
+    if ((fn as { [MACRO]?: boolean })[MACRO]) return fn(args, named);
+    return Object.keys(named).length ? fn(...args, named) : fn(...args);
+  },
+  loop: (i: number, items: unknown[]) => ({
+    index: i + 1,
+    index0: i,
+    revindex: items.length - i,
+    revindex0: items.length - i - 1,
+    first: i === 0,
+    last: i === items.length - 1,
+    length: items.length,
+    previtem: items[i - 1],
+    nextitem: items[i + 1],
+    cycle: (...values: unknown[]) => values[i % values.length],
+  }),
+  block(r: RenderState, name: string, c: Scope, level = 0): string {
+    const part = r.blocks[name]?.[level];
+    if (!part) return "";
+    const scope = Object.create(c);
+    scope.super = () => safe(rt.block(r, name, c, level + 1));
+    return part(scope, r);
+  },
+  extend: (r: RenderState, parent: string, c: Scope) => r.templates[parent].body(c, r),
+  include: (r: RenderState, name: string, c: Scope) => renderWith(r.templates, name, Object.create(c)),
+  /** {% import "x" as m %}: the macros and variables that "x" defines at its top level. */
+  imports(r: RenderState, name: string): Scope {
+    const scope: Scope = Object.create(globals);
+    r.templates[name].body(scope, { templates: r.templates, blocks: {} });
+    return { ...scope };
+  },
+  macro(defined: Scope, r: RenderState, body: Part, params: [string, ((c: Scope) => unknown)?][]) {
+    const macro = (args: unknown[], named: Record<string, unknown>) => {
+      const scope: Scope = Object.create(defined);
+      params.forEach(([name, fallback], i) => {
+        scope[name] = i < args.length ? args[i] : Object.hasOwn(named, name) ? named[name] : fallback?.(scope);
+      });
+      scope.varargs = args.slice(params.length);
+      return safe(body(scope, r));
+    };
+    return Object.assign(macro, { [MACRO]: true });
+  },
+};
+
+/** Names every template sees. */
+const globals: Scope = Object.assign(Object.create(null), {
+  range: (a: number, b?: number, step = 1) => {
+    const [start, stop] = b === undefined ? [0, a] : [a, b];
+    const out: number[] = [];
+    for (let i = start; step > 0 ? i < stop : i > stop; i += step) out.push(i);
+    return out;
+  },
+});
+
+/** Renders a template to a string: `data` and what kiln adds (request, flashes) are its variables. */
+export function renderTemplate(templates: Templates, name: string, data: Record<string, unknown>): string {
+  return renderWith(templates, name, Object.assign(Object.create(globals), data));
+}
+
+/**
+ * Gives every handler's context `render(name, data?, init?)`: an HTML
+ * Response. The entry calls this only for apps with templates/, so other apps
+ * do not ship the template runtime. Templates see `request`, and `flashes`
+ * (the session's flash messages, read once) when they mention it:
+ * `withFlashes` lists them, so the others cost no KV read.
+ */
+export function useTemplates(templates: Templates, withFlashes: string[]): void {
+  Object.defineProperty(Context.prototype, "render", {
+    configurable: true,
+    get(this: EventContext) {
+      return async (name: string, data: Record<string, unknown> = {}, init: ResponseInit = {}): Promise<Response> => {
+        const vars: Record<string, unknown> = { ...data, request: this.request };
+        if (withFlashes.includes(name)) {
+          let flashes: Record<string, unknown> = {};
+          try {
+            flashes = await this.session.flashes();
+          } catch {
+            // sessions are off: no flash messages
+          }
+          vars.flashes = flashes;
+        }
+        return htmlResponse(renderTemplate(templates, name, vars), init);
+      };
+    },
+  });
+}
