@@ -56,25 +56,72 @@ const DICT: Record<string, (d: Record<string, unknown>) => () => unknown[]> = {
 
 function get(obj: unknown, key: unknown): unknown {
   if (obj === undefined || obj === null) return undefined;
-  if (isPlain(obj) && typeof key === "string" && !Object.hasOwn(obj, key) && DICT[key]) return DICT[key](obj);
-  if (Array.isArray(obj) && typeof key === "number" && key < 0) return obj[obj.length + key];
   const value = (obj as Record<string, unknown>)[key as string];
-  return typeof value === "function" && !isPlain(obj) ? value.bind(obj) : value;
+  // The common case first: a plain value that is there.
+  if (value !== undefined && typeof value !== "function") return value;
+  if (value === undefined) {
+    if (typeof key === "string" && DICT[key] && isPlain(obj)) return DICT[key](obj);
+    if (typeof key === "number" && key < 0 && Array.isArray(obj)) return obj[obj.length + key];
+    return undefined;
+  }
+  return isPlain(obj) ? value : (value as (...a: unknown[]) => unknown).bind(obj);
 }
 
 const safe = (s: string) => new HtmlString(s);
 
+/** Each template's blocks with those of the templates it extends, the most derived first; made once. */
+const chains = new WeakMap<CompiledTemplate, Record<string, Part[]>>();
+
 function renderWith(templates: Templates, name: string, c: Scope): string {
   const template = templates[name];
   if (!template) throw new Error(`no template "${name}" in templates/`);
-  const r: RenderState = { templates, blocks: {} };
-  for (let t: CompiledTemplate | undefined = template; t; t = t.parent ? templates[t.parent] : undefined) {
-    for (const [k, part] of Object.entries(t.blocks)) (r.blocks[k] ??= []).push(part);
+  let blocks = chains.get(template);
+  if (!blocks) {
+    blocks = {};
+    for (let t: CompiledTemplate | undefined = template; t; t = t.parent ? templates[t.parent] : undefined) {
+      for (const [k, part] of Object.entries(t.blocks)) (blocks[k] ??= []).push(part);
+    }
+    chains.set(template, blocks);
   }
-  return template.body(c, r);
+  return template.body(c, { templates, blocks });
 }
 
 const MACRO = Symbol("macro");
+
+/** `loop` inside {% for %}; made only for loops whose body mentions it. */
+class Loop {
+  constructor(
+    readonly index0: number,
+    private readonly items: unknown[],
+  ) {}
+  get index() {
+    return this.index0 + 1;
+  }
+  get length() {
+    return this.items.length;
+  }
+  get revindex() {
+    return this.items.length - this.index0;
+  }
+  get revindex0() {
+    return this.items.length - this.index0 - 1;
+  }
+  get first() {
+    return this.index0 === 0;
+  }
+  get last() {
+    return this.index0 === this.items.length - 1;
+  }
+  get previtem() {
+    return this.items[this.index0 - 1];
+  }
+  get nextitem() {
+    return this.items[this.index0 + 1];
+  }
+  cycle(...values: unknown[]) {
+    return values[this.index0 % values.length];
+  }
+}
 
 const JSON_UNSAFE: Record<string, string> = { "<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027" };
 
@@ -158,6 +205,7 @@ export const tests: Record<string, (v: unknown, arg?: unknown) => boolean> = {
 /** What compiled templates call; the names are kept short in the generated code. */
 export const rt = {
   out: (v: unknown) => (v instanceof HtmlString ? v.value : escapeHtml(str(v))),
+  esc: escapeHtml,
   str,
   truthy,
   list,
@@ -173,23 +221,15 @@ export const rt = {
     if (isPlain(container)) return Object.hasOwn(container, str(item));
     return false;
   },
+  method(obj: unknown, name: string | number, args: unknown[], named: Record<string, unknown>): unknown {
+    return rt.call(get(obj, name), args, named);
+  },
   call(fn: unknown, args: unknown[], named: Record<string, unknown>): unknown {
     if (typeof fn !== "function") throw new TypeError(`${String(fn)} is not callable`);
     if ((fn as { [MACRO]?: boolean })[MACRO]) return fn(args, named);
     return Object.keys(named).length ? fn(...args, named) : fn(...args);
   },
-  loop: (i: number, items: unknown[]) => ({
-    index: i + 1,
-    index0: i,
-    revindex: items.length - i,
-    revindex0: items.length - i - 1,
-    first: i === 0,
-    last: i === items.length - 1,
-    length: items.length,
-    previtem: items[i - 1],
-    nextitem: items[i + 1],
-    cycle: (...values: unknown[]) => values[i % values.length],
-  }),
+  loop: (i: number, items: unknown[]) => new Loop(i, items),
   block(r: RenderState, name: string, c: Scope, level = 0): string {
     const part = r.blocks[name]?.[level];
     if (!part) return "";

@@ -15,9 +15,10 @@ export interface CompiledTemplate {
 interface Frame {
   tag: string;
   line: number;
-  /** for a `for`: whether its {% else %} was seen, and the id of its variables */
+  /** for a `for`: whether its {% else %} was seen, the id of its variables, where its code starts */
   hasElse?: boolean;
   id?: string;
+  start?: number;
   /** for a `block` or `macro`: the code outside it, to go back to */
   outer?: string[];
   blockName?: string;
@@ -48,7 +49,8 @@ export function compileTemplate(name: string, text: string, filters: ReadonlySet
       continue;
     }
     if (piece.kind === "output") {
-      code.push(`o += rt.out(${expr(piece.source, piece.line)});`);
+      // Strings and numbers, nearly every value, take the short way; the rest goes through rt.out.
+      code.push(`t = ${expr(piece.source, piece.line)}; o += typeof t === "string" ? rt.esc(t) : typeof t === "number" ? t : rt.out(t);`);
       continue;
     }
     compileTag(piece);
@@ -99,14 +101,19 @@ export function compileTemplate(name: string, text: string, filters: ReadonlySet
           targets.length === 1
             ? `c[${JSON.stringify(targets[0])}] = items${n}[i${n}];`
             : targets.map((t, k) => `c[${JSON.stringify(t)}] = rt.get(items${n}[i${n}], ${k});`).join(" ");
+        // One scope per loop, not per pass: the loop's variables stay inside it, and a pass costs no allocation.
         code.push(
-          `{ const items${n} = rt.list(${expr(m[2], line)}); const outer${n} = c; if (items${n}.length) { for (let i${n} = 0; i${n} < items${n}.length; i${n}++) { c = Object.create(outer${n}); c.loop = rt.loop(i${n}, items${n}); ${assign}`,
+          `{ const items${n} = rt.list(${expr(m[2], line)}); const outer${n} = c; if (items${n}.length) { c = Object.create(outer${n}); for (let i${n} = 0; i${n} < items${n}.length; i${n}++) { c.loop = rt.loop(i${n}, items${n}); ${assign}`,
         );
-        stack.push({ tag: "for", line, id: n });
+        stack.push({ tag: "for", line, id: n, start: code.length - 1 });
         return;
       }
       case "endfor": {
         const frame = close("for");
+        // `loop` is made only when the body (before any {% else %}) reads it.
+        if (!code.slice(frame.start! + 1).some((l) => l.includes('c["loop"]'))) {
+          code[frame.start!] = code[frame.start!].replace(/ c\.loop = rt\.loop\([^)]*\);/, "");
+        }
         code.push(frame.hasElse ? "} }" : `} c = outer${frame.id}; } }`);
         return;
       }
@@ -136,7 +143,7 @@ export function compileTemplate(name: string, text: string, filters: ReadonlySet
       case "endblock": {
         const frame = close("block");
         if (rest.trim() && rest.trim() !== frame.blockName) throw new TemplateSyntaxError(`{% endblock ${rest.trim()} %} closes block "${frame.blockName}"`, line);
-        blocks.push(`${JSON.stringify(frame.blockName)}: function (c, r) { let o = ""; ${code.join("\n")} return o; }`);
+        blocks.push(`${JSON.stringify(frame.blockName)}: function (c, r) { let o = "", t; ${code.join("\n")} return o; }`);
         code = frame.outer!;
         return;
       }
@@ -151,7 +158,7 @@ export function compileTemplate(name: string, text: string, filters: ReadonlySet
       case "endmacro": {
         const frame = close("macro");
         const { name: macroName, params } = frame.macro!;
-        const body = `rt.macro(c, r, function (c, r) { let o = ""; ${code.join("\n")} return o; }, ${params})`;
+        const body = `rt.macro(c, r, function (c, r) { let o = "", t; ${code.join("\n")} return o; }, ${params})`;
         code = frame.outer!;
         code.push(`c[${JSON.stringify(macroName)}] = ${body};`);
         return;
@@ -202,7 +209,7 @@ export function compileTemplate(name: string, text: string, filters: ReadonlySet
 
   // A child template's output outside its blocks is dropped, as in Jinja; its
   // top-level {% set %}, {% import %} and macros still run before the parent.
-  const body = `function (c, r) { let o = ""; ${code.join("\n")} return ${parent ? `rt.extend(r, ${JSON.stringify(parent)}, c)` : "o"}; }`;
+  const body = `function (c, r) { let o = "", t; ${code.join("\n")} return ${parent ? `rt.extend(r, ${JSON.stringify(parent)}, c)` : "o"}; }`;
   const source = `{ parent: ${JSON.stringify(parent ?? null)}, blocks: { ${blocks.join(",\n")} }, body: ${body} }`;
   return { name, source, references };
 }

@@ -230,7 +230,15 @@ export class ExpressionParser {
         this.i++;
         const token = this.next();
         if (token.type !== "name" && token.type !== "number") this.fail(`expected an attribute after "."`);
-        value = `rt.get(${value}, ${JSON.stringify(token.value)})`;
+        const key = token.type === "number" ? token.value : JSON.stringify(token.value);
+        if (this.isOp("(")) {
+          // a method call: bound to its object, and dict.items() / keys() / values() on plain objects
+          const { positional, named } = this.args();
+          value = `rt.method(${value}, ${key}, [${positional.join(", ")}], {${named.join(", ")}})`;
+        } else {
+          // Plain property access, so each place in a template keeps its own fast property lookup.
+          value = `(${value})?.[${key}]`;
+        }
       } else if (this.isOp("[")) {
         this.i++;
         const key = this.parse();

@@ -1,0 +1,90 @@
+// Template benchmark: a page with a layout and a 100-row table, rendered by a
+// kiln template, by Hono's html helper and by Hono JSX, inside workerd; and
+// the gzipped bytes the template runtime adds to a bundle.
+//
+//   npm run bench:templates
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { gzipSync } from "node:zlib";
+import { build } from "../dist/build/index.js";
+import { bundleEntry } from "../test/helpers/bundle.js";
+import { formatRange, measureWorkers } from "./measure.js";
+
+const DIR = resolve(import.meta.dirname, ".out/templates");
+const args = process.argv.slice(2);
+const ROUNDS = Number(args[args.indexOf("--rounds") + 1]) || 15;
+rmSync(DIR, { recursive: true, force: true });
+const write = (file, text) => {
+  mkdirSync(join(DIR, file, ".."), { recursive: true });
+  writeFileSync(join(DIR, file), text);
+};
+
+const ROWS = `Array.from({ length: 100 }, (_, i) => ({ id: i, name: "item <" + i + ">", price: (i * 1.25).toFixed(2) }))`;
+
+// kiln: templates/ compiled by kiln build
+write("kiln/templates/layout.html", `<!doctype html><html><head><title>{{ title }}</title></head><body><header>Shop</header>{% block content %}{% endblock %}<footer>kiln</footer></body></html>`);
+write("kiln/templates/table.html", `{% extends "layout.html" %}{% block content %}<table>{% for row in rows %}<tr><td>{{ row.id }}</td><td>{{ row.name }}</td><td>{{ row.price }}</td></tr>{% endfor %}</table>{% endblock %}`);
+write("kiln/functions/index.ts", `const rows = ${ROWS};\nexport const onRequestGet = ({ render }) => render("table.html", { title: "Table", rows });\n`);
+// the same app without templates: the size of the template runtime is the difference
+write("plain/functions/index.ts", `export const onRequestGet = () => new Response("x");\n`);
+write("withtemplate/templates/a.html", `{{ x }}`);
+write("withtemplate/functions/index.ts", `export const onRequestGet = ({ render }) => render("a.html", { x: 1 });\n`);
+await build({ root: join(DIR, "kiln") });
+await build({ root: join(DIR, "plain") });
+await build({ root: join(DIR, "withtemplate") });
+
+// Hono's html helper
+write("hono-html/app.js", `import { Hono } from "hono";
+import { html } from "hono/html";
+const rows = ${ROWS};
+const layout = (title, content) => html\`<!doctype html><html><head><title>\${title}</title></head><body><header>Shop</header>\${content}<footer>kiln</footer></body></html>\`;
+const app = new Hono();
+app.get("/", (c) => c.html(layout("Table", html\`<table>\${rows.map((row) => html\`<tr><td>\${row.id}</td><td>\${row.name}</td><td>\${row.price}</td></tr>\`)}</table>\`)));
+export default app;
+`);
+// Hono JSX
+write("hono-jsx/tsconfig.json", JSON.stringify({ compilerOptions: { jsx: "react-jsx", jsxImportSource: "hono/jsx" } }));
+write("hono-jsx/app.tsx", `import { Hono } from "hono";
+const rows = ${ROWS};
+const Layout = (props: { title: string; children?: unknown }) => (
+  <html><head><title>{props.title}</title></head><body><header>Shop</header>{props.children}<footer>kiln</footer></body></html>
+);
+const app = new Hono();
+app.get("/", (c) => c.html(<Layout title="Table"><table>{rows.map((row) => <tr><td>{row.id}</td><td>{row.name}</td><td>{row.price}</td></tr>)}</table></Layout>));
+export default app;
+`);
+
+function benchWorker(source) {
+  return `import app from ${JSON.stringify(source)};
+const env = {};
+const ctx = { waitUntil() {}, passThroughOnException() {} };
+const target = new Request("http://bench.local/");
+export default {
+  async fetch(request) {
+    const n = Number(new URL(request.url).searchParams.get("n"));
+    for (let i = 0; i < n; i++) {
+      const res = await app.fetch(target, env, ctx);
+      if (res.status !== 200) return new Response("status " + res.status, { status: 500 });
+      await res.arrayBuffer();
+    }
+    return new Response("done");
+  },
+};
+`;
+}
+const sources = { kiln: "./kiln/.kiln/worker.ts", "hono-html": "./hono-html/app.js", "hono-jsx": "./hono-jsx/app.tsx" };
+const scripts = {};
+for (const [name, source] of Object.entries(sources)) {
+  write(`bench-${name}.js`, benchWorker(source));
+  scripts[name] = await bundleEntry(join(DIR, `bench-${name}.js`));
+}
+const gz = async (entry) => gzipSync(await bundleEntry(entry, { minify: true }), { level: 9 }).length;
+const runtimeBytes = (await gz(join(DIR, "withtemplate/.kiln/worker.ts"))) - (await gz(join(DIR, "plain/.kiln/worker.ts")));
+const { ratios, rates } = await measureWorkers(scripts, { baseline: "hono-html", rounds: ROUNDS, label: "templates" });
+console.log(`A page with a layout and a 100-row table, requests per second relative to Hono's html helper, inside workerd (${ROUNDS} rounds):
+
+| renderer | ratio | requests/s |
+|---|---|---|
+${Object.keys(sources).map((n) => `| ${n} | ${formatRange(ratios[n])} | ${Math.round(rates[n])} |`).join("\n")}
+
+Template runtime added to a bundle (one template, minified and gzipped): ${runtimeBytes} bytes.`);
