@@ -1,24 +1,14 @@
 import type { Handler } from "kiln";
-import { cartCount, type Cart } from "./lib/catalog.ts";
+import type { Cart } from "./lib/catalog.ts";
 import { findProduct, type CatalogEnv } from "./lib/products.ts";
-import { html } from "kiln";
-import { page } from "./lib/page.ts";
+import { visitor } from "./lib/page.ts";
 
-export const onRequestGet: Handler<"cart.ts", CatalogEnv> = async ({ session, env }) => {
+export const onRequestGet: Handler<"cart.ts", CatalogEnv> = async ({ session, env, render }) => {
   const cart = (await session.get<Cart>("cart")) ?? {};
-  const products = await Promise.all(Object.keys(cart).map((id) => findProduct(env, id)));
-  const lines = Object.entries(cart).map(([id, quantity], i) => {
-    const product = products[i];
-    return html`<li>${product?.name ?? id} × ${quantity}
-      <form method="post" action="/cart"><input type="hidden" name="product" value="${id}">
-      <input type="number" name="quantity" min="0" value="${quantity}" aria-label="quantity"><button>Update</button></form></li>`;
-  });
-  return page(html`<h1>Your cart</h1>${lines.length ? html`<ul class="cart">${lines}</ul>` : html`<p>Your cart is empty.</p>`}`, {
-    title: "Cart",
-    user: await session.get<string>("user"),
-    cartCount: cartCount(cart),
-    notice: await session.get("notice"),
-  });
+  const lines = await Promise.all(
+    Object.entries(cart).map(async ([id, quantity]) => ({ id, quantity, name: (await findProduct(env, id))?.name ?? id })),
+  );
+  return render("cart.html", { ...(await visitor(session)), lines });
 };
 
 /** Adds one of a product, or sets its quantity (0 removes it). */

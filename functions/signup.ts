@@ -1,27 +1,25 @@
-import type { Handler } from "kiln";
-import { html } from "kiln";
-import { page } from "./lib/page.ts";
+import type { EventContext, Handler } from "kiln";
+import { visitor } from "./lib/page.ts";
 import { createUser, validEmail, type Env } from "./lib/users.ts";
 
-const form = (error = "", email = "") =>
-  html`<h1>Sign up</h1>${error ? html`<p class="error">${error}</p>` : ""}
-<form method="post" action="/signup" class="login">
-  <label>Email <input name="email" type="email" value="${email}" required></label>
-  <label>Password (8 characters or more) <input name="password" type="password" minlength="8" required></label>
-  <button>Create account</button>
-</form>`;
+const form = async ({ render, session }: EventContext, error = "", email = "", status = 200) =>
+  render(
+    "account.html",
+    { ...(await visitor(session)), title: "Sign up", action: "/signup", button: "Create account", error, email },
+    { status },
+  );
 
-export const onRequestGet: Handler = () => page(form(), { title: "Sign up" });
+export const onRequestGet: Handler = (context) => form(context);
 
-export const onRequestPost: Handler<"signup.ts", Env> = async ({ request, session, env }) => {
+export const onRequestPost: Handler<"signup.ts", Env> = async (context) => {
+  const { request, session, env } = context;
   const data = await request.formData();
   const email = String(data.get("email") ?? "").trim();
   const password = String(data.get("password") ?? "");
-  if (!validEmail(email)) return page(form("That email address does not look right.", email), { title: "Sign up", status: 400 });
-  if (password.length < 8) return page(form("Use a password of 8 characters or more.", email), { title: "Sign up", status: 400 });
-  if ((await createUser(env, email, password)) === "taken") {
-    return page(form("There is already an account for that email. Log in instead.", email), { title: "Sign up", status: 409 });
-  }
+  const again = (error: string, status: number) => form(context as EventContext, error, email, status);
+  if (!validEmail(email)) return again("That email address does not look right.", 400);
+  if (password.length < 8) return again("Use a password of 8 characters or more.", 400);
+  if ((await createUser(env, email, password)) === "taken") return again("There is already an account for that email. Log in instead.", 409);
   await session.set("user", email.toLowerCase());
   await session.regenerate();
   await session.flash("notice", "Welcome to the kiln shop!");
