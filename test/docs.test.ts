@@ -22,9 +22,12 @@ function readPage(page: string): { files: Record<string, string>; samples: Sampl
   for (const [, lang, body] of text.matchAll(/```(\w+)\n([\s\S]*?)```/g)) {
     const [first, ...rest] = body.split("\n");
     if ((lang === "ts" || lang === "js") && first.startsWith("// functions/")) files[first.slice(3)] = body;
-    // Static files: an html block opening with <!-- public/… -->, a text block opening with # public/…
-    const marker = /^(?:<!-- (public\/\S+) -->|# (public\/\S+))$/.exec(first);
-    if ((lang === "html" || lang === "text") && marker) files[marker[1] ?? marker[2]] = rest.join("\n");
+    // Static files and templates: an html block opening with <!-- public/… --> or {# templates/… #},
+    // a text block opening with # public/…
+    const marker = /^(?:<!-- (public\/\S+) -->|# (public\/\S+)|\{# (templates\/\S+) #\})$/.exec(first);
+    if ((lang === "html" || lang === "jinja" || lang === "text") && marker) {
+      files[marker[1] ?? marker[2] ?? marker[3]] = marker[3] ? body : rest.join("\n");
+    }
     if (lang === "sh") {
       const lines = body.split("\n");
       lines.forEach((line, i) => {

@@ -24,6 +24,8 @@ const APP_FILES = {
   "functions/users/[id].ts":
     'import type { Handler } from "kiln";\nexport const onRequestGet: Handler<"users/[id].ts"> = ({ params }) => new Response(`user ${params.id}`);\n',
   "public/robots.txt": "User-agent: *\n",
+  "templates/hello.html": "<p>hello {{ name }}</p>\n",
+  "functions/hello.ts": 'export const onRequestGet = ({ render }) => render("hello.html", { name: "you" });\n',
 };
 
 describe("the packed package in a fresh app", () => {
@@ -41,7 +43,7 @@ describe("the packed package in a fresh app", () => {
 
   it("builds with npx kiln build and serves requests from workerd", async () => {
     const out = execFileSync("npx", ["kiln", "build"], { cwd: app, encoding: "utf8" });
-    expect(out).toContain("kiln: 2 routes");
+    expect(out).toContain("kiln: 3 routes");
     const entry = readFileSync(join(app, ".kiln/worker.ts"), "utf8");
     expect(entry).toContain("../node_modules/kiln/dist/runtime/index.js");
     const served = await serveScript(await bundleEntry(join(app, ".kiln/worker.ts")), app);
@@ -72,7 +74,7 @@ function wranglerApp(): string {
       'compatibility_date = "2026-04-01"',
       "[build]",
       `command = "node ${join(REPO, "dist/build/cli.js")} build"`,
-      'watch_dir = ["functions"]',
+      'watch_dir = ["functions", "templates"]',
       "[assets]",
       'directory = "public"',
       'binding = "ASSETS"',
@@ -135,6 +137,12 @@ describe("wrangler", () => {
       rmSync(join(root, "functions/added.ts"));
       await until(async () => (await get("/added")).status === 404, 30_000);
     }, 120_000);
+
+    it("picks up an edited template without a restart", async () => {
+      expect((await get("/hello")).body).toBe("<p>hello you</p>\n");
+      write(root, { "templates/hello.html": "<p>goodbye {{ name }}</p>\n" });
+      await until(async () => (await get("/hello")).body === "<p>goodbye you</p>\n", 30_000);
+    }, 60_000);
 
     async function until(check: () => Promise<boolean>, ms: number): Promise<void> {
       const deadline = Date.now() + ms;

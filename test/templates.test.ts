@@ -64,6 +64,10 @@ describe("rendering", () => {
     );
   });
 
+  it("gives templates the request", async () => {
+    expect((await page("/request?q=1")).trim()).toBe("GET http://localhost/request?q=1");
+  });
+
   it("shows the session's flash messages, once", async () => {
     const flash = await app.fetch("/flash", { method: "POST" });
     const cookie = flash.headers.get("set-cookie")!.split(";")[0];
