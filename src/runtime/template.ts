@@ -205,7 +205,8 @@ export const tests: Record<string, (v: unknown, arg?: unknown) => boolean> = {
 /** What compiled templates call; the names are kept short in the generated code. */
 export const rt = {
   out: (v: unknown) => (v instanceof HtmlString ? v.value : escapeHtml(str(v))),
-  esc: escapeHtml,
+  /** {{ output }}: strings and numbers, nearly every value, take the short way. */
+  o: (v: unknown): string => (typeof v === "string" ? escapeHtml(v) : typeof v === "number" ? "" + v : rt.out(v)),
   str,
   truthy,
   list,

@@ -43,18 +43,26 @@ export function compileTemplate(name: string, text: string, filters: ReadonlySet
     return target;
   };
 
+  // Text and {{ output }} next to each other become one `o += a + b + ...`:
+  // one append per run instead of one per piece.
+  let run: string[] = [];
+  const flush = () => {
+    if (run.length) code.push(`o += ${run.join(" + ")};`);
+    run = [];
+  };
   for (const piece of pieces) {
     if (piece.kind === "text") {
-      code.push(`o += ${JSON.stringify(piece.value)};`);
+      run.push(JSON.stringify(piece.value));
       continue;
     }
     if (piece.kind === "output") {
-      // Strings and numbers, nearly every value, take the short way; the rest goes through rt.out.
-      code.push(`t = ${expr(piece.source, piece.line)}; o += typeof t === "string" ? rt.esc(t) : typeof t === "number" ? t : rt.out(t);`);
+      run.push(`rt.o(${expr(piece.source, piece.line)})`);
       continue;
     }
+    flush();
     compileTag(piece);
   }
+  flush();
   if (stack.length) {
     const open = stack[stack.length - 1];
     throw new TemplateSyntaxError(`{% ${open.tag} %} is never closed`, open.line);
@@ -143,7 +151,7 @@ export function compileTemplate(name: string, text: string, filters: ReadonlySet
       case "endblock": {
         const frame = close("block");
         if (rest.trim() && rest.trim() !== frame.blockName) throw new TemplateSyntaxError(`{% endblock ${rest.trim()} %} closes block "${frame.blockName}"`, line);
-        blocks.push(`${JSON.stringify(frame.blockName)}: function (c, r) { let o = "", t; ${code.join("\n")} return o; }`);
+        blocks.push(`${JSON.stringify(frame.blockName)}: function (c, r) { let o = ""; ${code.join("\n")} return o; }`);
         code = frame.outer!;
         return;
       }
@@ -158,7 +166,7 @@ export function compileTemplate(name: string, text: string, filters: ReadonlySet
       case "endmacro": {
         const frame = close("macro");
         const { name: macroName, params } = frame.macro!;
-        const body = `rt.macro(c, r, function (c, r) { let o = "", t; ${code.join("\n")} return o; }, ${params})`;
+        const body = `rt.macro(c, r, function (c, r) { let o = ""; ${code.join("\n")} return o; }, ${params})`;
         code = frame.outer!;
         code.push(`c[${JSON.stringify(macroName)}] = ${body};`);
         return;
@@ -209,7 +217,7 @@ export function compileTemplate(name: string, text: string, filters: ReadonlySet
 
   // A child template's output outside its blocks is dropped, as in Jinja; its
   // top-level {% set %}, {% import %} and macros still run before the parent.
-  const body = `function (c, r) { let o = "", t; ${code.join("\n")} return ${parent ? `rt.extend(r, ${JSON.stringify(parent)}, c)` : "o"}; }`;
+  const body = `function (c, r) { let o = ""; ${code.join("\n")} return ${parent ? `rt.extend(r, ${JSON.stringify(parent)}, c)` : "o"}; }`;
   const source = `{ parent: ${JSON.stringify(parent ?? null)}, blocks: { ${blocks.join(",\n")} }, body: ${body} }`;
   return { name, source, references };
 }
