@@ -3,24 +3,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
+import { freePort } from "./helpers/port.js";
 
 const REPO = resolve(import.meta.dirname, "..");
 const SHOTS = join(REPO, "test/.screenshots");
 
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => ok(port));
-    });
-    server.on("error", fail);
-  });
-}
 
 let dev: ChildProcess;
 let browser: Browser;

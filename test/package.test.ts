@@ -3,10 +3,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { bundleEntry, serveScript } from "./helpers/app.js";
+import { freePort } from "./helpers/port.js";
 
 const REPO = resolve(import.meta.dirname, "..");
 const WRANGLER = join(REPO, "node_modules/.bin/wrangler");
@@ -155,13 +155,3 @@ describe("wrangler", () => {
   });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-    server.on("error", reject);
-  });
-}
