@@ -3,6 +3,7 @@
 // requested from it and must print what its `# →` line says.
 import { afterAll, describe, expect, it } from "vitest";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { STATUS_CODES } from "node:http";
 import { dirname, join, resolve } from "node:path";
 import { startApp, type TestApp } from "./helpers/app.js";
@@ -15,6 +16,9 @@ interface Sample {
   expected: string;
 }
 
+/** TypeScript blocks that are not files of an app: each must compile. */
+const snippets: { page: string; source: string }[] = [];
+
 function readPage(page: string): { files: Record<string, string>; samples: Sample[] } {
   const text = readFileSync(join(REPO, page), "utf8");
   const files: Record<string, string> = {};
@@ -22,6 +26,7 @@ function readPage(page: string): { files: Record<string, string>; samples: Sampl
   for (const [, lang, body] of text.matchAll(/```(\w+)\n([\s\S]*?)```/g)) {
     const [first, ...rest] = body.split("\n");
     if ((lang === "ts" || lang === "js") && first.startsWith("// functions/")) files[first.slice(3)] = body;
+    else if (lang === "ts" && !body.includes("from \"vitest\"")) snippets.push({ page, source: body });
     // Static files and templates: an html block opening with <!-- public/… --> or {# templates/… #},
     // a text block opening with # public/…
     const marker = /^(?:<!-- (public\/\S+) -->|# (public\/\S+)|\{# (templates\/\S+) #\})$/.exec(first);
@@ -125,5 +130,22 @@ describe("docs/testing.md", () => {
     const doc = readFileSync(join(REPO, "docs/testing.md"), "utf8");
     const recipe = readFileSync(join(REPO, "test/examples/testing-recipe.test.ts"), "utf8");
     expect(doc).toContain("```ts\n" + recipe + "```");
+  });
+});
+
+describe("TypeScript samples that are not route files", () => {
+  it("compile with tsc against kiln's types", () => {
+    for (const page of PAGES) readPage(page);
+    expect(snippets.length).toBeGreaterThan(0);
+    const dir = join(REPO, "test/.tmp/doc-snippets");
+    mkdirSync(dir, { recursive: true });
+    snippets.forEach((s, i) => writeFileSync(join(dir, `snippet${i}.ts`), `// from ${s.page}\n${s.source}`));
+    writeFileSync(
+      join(dir, "tsconfig.json"),
+      JSON.stringify({ extends: "../../../tsconfig.json", compilerOptions: { rootDir: "." }, include: ["*.ts"], exclude: [] }),
+    );
+    const run = spawnSync(join(REPO, "node_modules/.bin/tsc"), ["--noEmit", "-p", dir], { encoding: "utf8" });
+    expect(run.stdout + run.stderr).toBe("");
+    expect(run.status).toBe(0);
   });
 });
