@@ -18,6 +18,8 @@ interface Sample {
 
 /** TypeScript blocks that are not files of an app: each must compile. */
 const snippets: { page: string; source: string }[] = [];
+/** wrangler.toml samples, whole or in part: each must pass wrangler's config reader. */
+const tomls: { page: string; source: string }[] = [];
 
 function readPage(page: string): { files: Record<string, string>; samples: Sample[] } {
   const text = readFileSync(join(REPO, page), "utf8");
@@ -27,6 +29,7 @@ function readPage(page: string): { files: Record<string, string>; samples: Sampl
     const [first, ...rest] = body.split("\n");
     if ((lang === "ts" || lang === "js") && first.startsWith("// functions/")) files[first.slice(3)] = body;
     else if (lang === "ts" && !body.includes("from \"vitest\"")) snippets.push({ page, source: body });
+    if (lang === "toml") tomls.push({ page, source: body });
     // Static files and templates: an html block opening with <!-- public/… --> or {# templates/… #},
     // a text block opening with # public/…
     const marker = /^(?:<!-- (public\/\S+) -->|# (public\/\S+)|\{# (templates\/\S+) #\})$/.exec(first);
@@ -148,4 +151,31 @@ describe("TypeScript samples that are not route files", () => {
     expect(run.stdout + run.stderr).toBe("");
     expect(run.status).toBe(0);
   });
+});
+
+describe("wrangler.toml samples", () => {
+  it("pass wrangler's own config reader without a warning", () => {
+    tomls.length = 0;
+    for (const page of PAGES) readPage(page);
+    expect(tomls.length).toBeGreaterThan(3);
+    for (const { page, source } of tomls) {
+      const dir = mkdtempSync(join(REPO, "test/.tmp/toml-"));
+      mkdirSync(join(dir, "public"));
+      // A fragment gets the top-level keys it leaves out, and nothing it has.
+      const missing = [
+        ["name", '"doc-sample"'],
+        ["main", '"w.ts"'],
+        ["compatibility_date", '"2026-04-01"'],
+      ].filter(([key]) => !new RegExp(`^${key}\\s*=`, "m").test(source));
+      const whole = missing.map(([key, value]) => `${key} = ${value}\n`).join("") + source;
+      writeFileSync(join(dir, "wrangler.toml"), whole);
+      const run = spawnSync("node", [join(REPO, "test/helpers/read-wrangler-config.mjs"), join(dir, "wrangler.toml")], {
+        cwd: dir,
+        encoding: "utf8",
+        env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
+      });
+      const said = (run.stdout + run.stderr).replace(/There is a newer version of Wrangler[^\n]*\n?/g, "").trim();
+      expect({ page, said, status: run.status }).toEqual({ page, said: "", status: 0 });
+    }
+  }, 60_000);
 });
