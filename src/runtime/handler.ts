@@ -62,8 +62,7 @@ export function createHandler(entries: RouteEntry[], options: AppOptions = {}) {
       const result = run.step(0, request);
       if (result instanceof Response && !run.session) return finish(method, result);
       return Promise.resolve(result)
-        .then((response) => finish(method, response))
-        .then((response) => (run.session ? run.session.commit(response) : response))
+        .then((response) => (run.session ? run.session.commit(finish(method, response)) : finish(method, response)))
         .catch((err) => fail(run, request, err));
     } catch (err) {
       return fail(run, request, err);

@@ -234,10 +234,14 @@ export const rt = {
   block(r: RenderState, name: string, c: Scope, level = 0): string {
     const part = r.blocks[name]?.[level];
     if (!part) return "";
+    // Only a block that calls super() gets a scope of its own to hold it.
+    if (!(part as { sup?: boolean }).sup) return part(c, r);
     const scope = Object.create(c);
     scope.super = () => safe(rt.block(r, name, c, level + 1));
     return part(scope, r);
   },
+  /** Marks a block that calls super(). */
+  sup: (part: Part) => Object.assign(part, { sup: true }),
   extend: (r: RenderState, parent: string, c: Scope) => r.templates[parent].body(c, r),
   include: (r: RenderState, name: string, c: Scope) => renderWith(r.templates, name, Object.create(c)),
   /** {% import "x" as m %}: the macros and variables that "x" defines at its top level. */
@@ -286,7 +290,8 @@ export function useTemplates(templates: Templates, withFlashes: string[]): void 
     configurable: true,
     get(this: EventContext) {
       return async (name: string, data: Record<string, unknown> = {}, init: ResponseInit = {}): Promise<Response> => {
-        const vars: Record<string, unknown> = { ...data, request: this.request };
+        const vars: Record<string, unknown> = Object.assign(Object.create(globals), data);
+        vars.request = this.request;
         if (withFlashes.includes(name)) {
           let flashes: Record<string, unknown> = {};
           try {
@@ -296,7 +301,7 @@ export function useTemplates(templates: Templates, withFlashes: string[]): void 
           }
           vars.flashes = flashes;
         }
-        return htmlResponse(renderTemplate(templates, name, vars), init);
+        return htmlResponse(renderWith(templates, name, vars), init);
       };
     },
   });

@@ -151,7 +151,9 @@ export function compileTemplate(name: string, text: string, filters: ReadonlySet
       case "endblock": {
         const frame = close("block");
         if (rest.trim() && rest.trim() !== frame.blockName) throw new TemplateSyntaxError(`{% endblock ${rest.trim()} %} closes block "${frame.blockName}"`, line);
-        blocks.push(`${JSON.stringify(frame.blockName)}: function (c, r) { let o = ""; ${code.join("\n")} return o; }`);
+        const part = `function (c, r) { let o = ""; ${code.join("\n")} return o; }`;
+        const usesSuper = code.some((l) => l.includes('c["super"]'));
+        blocks.push(`${JSON.stringify(frame.blockName)}: ${usesSuper ? `rt.sup(${part})` : part}`);
         code = frame.outer!;
         return;
       }
