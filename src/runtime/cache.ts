@@ -2,6 +2,7 @@
 // conditional requests (RFC 9110 §13), and the edge cache (Workers Cache API).
 // It is a step of the route's own chain, after the middleware; the entry
 // imports this module only for apps that have such a route.
+import { base64url } from "./base64url.js";
 import { Context } from "./context.js";
 import type { EventContext, Handler } from "./types.js";
 
@@ -199,9 +200,7 @@ async function bytesInMemory(response: Response): Promise<{ bytes?: Uint8Array<A
 /** A strong ETag from the SHA-256 of the body. */
 async function etagOf(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  let s = "";
-  for (let i = 0; i < 18; i++) s += String.fromCharCode(digest[i]);
-  return `"${btoa(s).replace(/\+/g, "-").replace(/\//g, "_")}"`;
+  return `"${base64url(digest.subarray(0, 18))}"`;
 }
 
 /** Authorization or a session cookie: the answer may be this user's own, so the edge cache is not for it. */

@@ -1,7 +1,7 @@
 // Folder listings (kiln build --listings), as `python -m http.server` gives.
 // A module of its own, so apps that leave listings off do not ship it.
 
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+import { escapeHtml } from "./html.js";
 
 /** A folder listing, as `python -m http.server` gives, made from the list the build wrote. */
 export function listing(key: string, entries: string[]): Response {

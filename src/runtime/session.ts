@@ -2,6 +2,7 @@
 // Workers KV (binding SESSIONS) under a hash of that id. Lazy: no KV read until
 // a handler asks, no KV write and no Set-Cookie unless something changed.
 import { parseCookie, stringifySetCookie } from "cookie";
+import { base64url } from "./base64url.js";
 
 export const COOKIE_NAME = "kiln_session";
 /** A cookie value longer than this is not ours (ours is under 90 characters). */
@@ -45,12 +46,6 @@ function hmacKey(secret: string): Promise<CryptoKey> {
     keyCache.set(secret, key);
   }
   return key;
-}
-
-function base64url(bytes: ArrayBuffer | Uint8Array): string {
-  let s = "";
-  for (const b of new Uint8Array(bytes)) s += String.fromCharCode(b);
-  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
 function fromBase64url(text: string): Uint8Array<ArrayBuffer> {
