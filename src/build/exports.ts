@@ -2,6 +2,7 @@
 // es-module-lexer reads TypeScript's erasable syntax as well as JavaScript, so
 // no transform runs before it: reading 1,000 files stays well under a second.
 import { init, parse } from "es-module-lexer";
+import { stripExtension } from "./route-path.js";
 
 /** The method each Pages-compatible export answers; ANY is `onRequest`. */
 export const HANDLER_EXPORTS: Record<string, string> = {
@@ -74,9 +75,9 @@ function suggest(name: string): string {
  * stale param types.
  */
 export function checkTypedPaths(source: string, file: string): void {
-  const own = file.replace(/\.(m?[tj]s)$/, "");
+  const own = stripExtension(file);
   for (const [, path] of source.matchAll(/\b(?:Handler|EventContext|Params)<\s*["'`]([^"'`]*)["'`]/g)) {
-    if (path.replace(/\.(m?[tj]s)$/, "") !== own) {
+    if (stripExtension(path) !== own) {
       throw new ExportError(`types its params as "${path}", but its own path is "${file}"`);
     }
   }

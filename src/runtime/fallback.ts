@@ -64,9 +64,15 @@ function decodedKey(path: string): string | undefined {
  * The app's page for a status (public/404.html, public/500.html) when a
  * browser asks and the app has one; otherwise undefined.
  */
-export function statusPage(request: Request, env: Record<string, unknown>, files: StaticFiles, status: number): Promise<Response> | undefined {
+export function statusPage(
+  request: Request,
+  env: Record<string, unknown>,
+  files: StaticFiles,
+  status: number,
+  accept = request.headers.get("accept"),
+): Promise<Response> | undefined {
   const assets = env.ASSETS as AssetsBinding | undefined;
-  if (!files.pages.includes(status) || !assets || !request.headers.get("accept")?.includes("text/html")) return undefined;
+  if (!files.pages.includes(status) || !assets || !accept?.includes("text/html")) return undefined;
   const method = request.method === "HEAD" ? "HEAD" : "GET";
   return assets.fetch(new Request(new URL(`/${status}`, request.url), { method })).then((page) =>
     page.ok
@@ -81,7 +87,9 @@ export function statusPage(request: Request, env: Record<string, unknown>, files
  * the framework makes itself.
  */
 export function notFound(request: Request, env: Record<string, unknown>, files: StaticFiles): Promise<Response> | Response {
-  return statusPage(request, env, files, 404) ?? plainNotFound(request, request.headers.get("accept"));
+  // Accept is read once: a header read costs a trip into the runtime.
+  const accept = request.headers.get("accept");
+  return statusPage(request, env, files, 404, accept) ?? plainNotFound(request, accept);
 }
 
 function plainNotFound(request: Request, accept: string | null): Response {

@@ -273,11 +273,6 @@ const globals: Scope = Object.assign(Object.create(null), {
   },
 });
 
-/** Renders a template to a string: `data` and what kiln adds (request, flashes) are its variables. */
-export function renderTemplate(templates: Templates, name: string, data: Record<string, unknown>): string {
-  return renderWith(templates, name, Object.assign(Object.create(globals), data));
-}
-
 /**
  * Gives every handler's context `render(name, data?, init?)`: an HTML
  * Response. The entry calls this only for apps with templates/, so other apps
