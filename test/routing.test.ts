@@ -141,6 +141,30 @@ describe("middleware and handler arrays", () => {
   });
 });
 
+describe("Pages Functions compatibility", () => {
+  it.each([
+    ["a guarded static file, through the fallback", "/mutable/file.txt", "a guarded file\n"],
+    ["a static file through next(url)", "/mutable/anything?to=/hello.txt", "hello from public\n"],
+    ["a static file's own response, passed through by a handler", "/mutable/passthrough", "hello from public\n"],
+  ])("lets a middleware change the headers of next()'s response: %s", async (_, path, body) => {
+    const res = await app.fetch(path);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-mutated")).toBe("1");
+    expect(await res.text()).toBe(body);
+  });
+
+  it("refuses context.data that is not an object, as Pages does", async () => {
+    expect(await (await app.fetch("/mutable/data")).json()).toEqual({
+      tried: {
+        string: "TypeError: context.data must be an object",
+        null: "TypeError: context.data must be an object",
+        number: "TypeError: context.data must be an object",
+      },
+      data: { ok: true },
+    });
+  });
+});
+
 describe("HTTP behaviour the framework owns", () => {
   it("answers HEAD with the GET handler, without a body", async () => {
     const res = await app.fetch("/users/5", { method: "HEAD" });

@@ -78,6 +78,8 @@ describe("the error page", () => {
     expect(html).not.toContain("secret");
     expect(res.headers.get("cache-control")).toBe("no-store");
     expect(await (await app.fetch("/boom", { headers: { accept: "application/json" } })).json()).toEqual({ error: "Internal Server Error", status: 500 });
+    // The error goes to the Worker's log (wrangler tail), never to the visitor.
+    expect(app.output()).toContain("Error: secret: the database password");
   });
 });
 
@@ -177,6 +179,20 @@ describe("folder listings", () => {
       expect(html).toContain('<a href="/docs/a.txt">a.txt</a>');
       expect(html).toContain('<a href="/docs/b.txt">b.txt</a>');
       expect((await listed.fetch("/docs/a.txt")).status).toBe(200);
+    } finally {
+      await listed.dispose();
+    }
+  });
+
+  it("never list or serve a guarded folder through an encoded slash", async () => {
+    const listed = await startApp(ROOT, { bindings: SECRET, listings: true });
+    try {
+      expect((await listed.fetch("/members/")).status).toBe(403);
+      for (const path of ["/members%2F", "/members%2f", "/members%2Fguide.txt", "/members%2fguide.txt", "/members%5Cguide.txt", "/docs/..%2Fmembers%2Fguide.txt"]) {
+        const res = await listed.fetch(path);
+        expect([403, 404], path).toContain(res.status);
+        expect(await res.text(), path).not.toMatch(/members guide|Index of/);
+      }
     } finally {
       await listed.dispose();
     }

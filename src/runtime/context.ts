@@ -36,6 +36,21 @@ function nextRequest(current: Request, input?: Request | string | URL, init?: Re
   return init ? new Request(base, init) : base;
 }
 
+/**
+ * Pages gives a middleware a `next()` result whose headers it may change. A
+ * response from the static files or from fetch() has read-only headers; only
+ * those are re-wrapped, which moves the body stream without copying it.
+ */
+function mutable(response: Response): Response {
+  if (!(response instanceof Response) || response.status === 101) return response;
+  try {
+    response.headers.delete("x-kiln-unset"); // throws only when the headers are read-only
+    return response;
+  } catch {
+    return new Response(response.body, response);
+  }
+}
+
 export class Context {
   readonly #run: Run;
   readonly #i: number;
@@ -57,6 +72,8 @@ export class Context {
     return (this.#run.data ??= {});
   }
   set data(value: Record<string, unknown>) {
+    // As in Pages: data is shared by the whole chain, so a handler may replace it only with another object.
+    if (typeof value !== "object" || value === null) throw new TypeError("context.data must be an object");
     this.#run.data = value;
   }
   get functionPath() {
@@ -64,7 +81,7 @@ export class Context {
   }
   get next() {
     const run = this.#run, i = this.#i + 1, request = this.request;
-    return async (input?: Request | string | URL, init?: RequestInit) => run.step(i, nextRequest(request, input, init));
+    return async (input?: Request | string | URL, init?: RequestInit) => mutable(await run.step(i, nextRequest(request, input, init)));
   }
   get waitUntil() {
     const ec = this.#run.ec;

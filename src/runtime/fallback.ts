@@ -52,12 +52,20 @@ export function pathOf(url: string): string {
   return end < 0 ? url.slice(start) : url.slice(start, end);
 }
 
-function decodedKey(path: string): string | undefined {
+/**
+ * The asset key of a request path, or null when no file can answer it: a
+ * segment that decodes to a slash (%2F, %5C) is one segment to the router,
+ * so its folder's middleware never ran, and must not become a path to a file.
+ */
+function decodedKey(path: string): string | null {
+  if (!path.includes("%")) return assetKey(path);
+  let decoded: string;
   try {
-    return assetKey(path.includes("%") ? decodeURIComponent(path) : path);
+    decoded = decodeURIComponent(path);
   } catch {
-    return undefined;
+    return null;
   }
+  return /%2f|%5c/i.test(path) || decoded.includes("\0") ? null : assetKey(decoded);
 }
 
 /**
@@ -105,11 +113,12 @@ export function fromAssets(
   path = pathOf(request.url),
 ): Promise<Response> | Response {
   const binding = env.ASSETS as AssetsBinding | undefined;
-  const key = files.keys || files.listings ? decodedKey(path) : undefined;
-  const list = key !== undefined && files.listings?.[key];
+  const key = decodedKey(path);
+  if (key === null || !binding) return notFound(request, env, files);
+  const list = files.listings?.[key];
   if (list && files.listing) return files.listing(key, list);
   // Ask the assets only when the build's list says a file may answer (or there is no list).
-  if (!binding || (files.keys && key !== undefined && !files.keys.has(key))) return notFound(request, env, files);
+  if (files.keys && !files.keys.has(key)) return notFound(request, env, files);
   return binding.fetch(request).then((response) => (response.status === 404 ? notFound(request, env, files) : response));
 }
 

@@ -16,6 +16,8 @@ const TMP = resolve(import.meta.dirname, "../.tmp");
 export interface TestApp {
   mf: Miniflare;
   fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** What workerd printed so far (console output), when the caller gave no onOutput: tests assert on it instead of printing it. */
+  output(): string;
   dispose(): Promise<void>;
 }
 
@@ -46,18 +48,18 @@ export async function startApp(root: string, options: AppOptions = {}): Promise<
 
 export async function serveScript(script: string, root: string, options: AppOptions = {}): Promise<TestApp> {
   const publicDir = join(root, "public");
+  let printed = "";
+  const onOutput = options.onOutput ?? ((text: string) => (printed += text));
   const mf = new Miniflare({
     modules: true,
     script,
     compatibilityDate: COMPATIBILITY_DATE,
     bindings: options.bindings ?? {},
     kvNamespaces: ["SESSIONS", "USERS", "CATALOG"],
-    handleRuntimeStdio: options.onOutput
-      ? (stdout: Readable, stderr: Readable) => {
-          stdout.on("data", (chunk: Buffer) => options.onOutput!(String(chunk)));
-          stderr.on("data", (chunk: Buffer) => options.onOutput!(String(chunk)));
-        }
-      : undefined,
+    handleRuntimeStdio: (stdout: Readable, stderr: Readable) => {
+      stdout.on("data", (chunk: Buffer) => onOutput(String(chunk)));
+      stderr.on("data", (chunk: Buffer) => onOutput(String(chunk)));
+    },
     assets: existsSync(publicDir)
       ? {
           directory: publicDir,
@@ -74,6 +76,7 @@ export async function serveScript(script: string, root: string, options: AppOpti
   return {
     mf,
     fetch: (path, init) => mf.dispatchFetch(new URL(path, "http://localhost").toString(), init as never) as unknown as Promise<Response>,
+    output: () => printed,
     dispose: () => mf.dispose(),
   };
 }
