@@ -88,7 +88,7 @@ describe("build errors name the files", () => {
 
   it("a middleware file without a handler", async () => {
     const problems = await problemsOf({ "functions/_middleware.ts": "export const helper = 1;" });
-    expect(problems).toEqual(["functions/_middleware.ts: a _middleware file must export onRequest (or onRequestGet, ...)"]);
+    expect(problems).toEqual(["functions/_middleware.ts: a _middleware file must export onRequest (or onRequestGet, ...) or a declaration (csrf)"]);
   });
 
   it("param types that name another file than their own", async () => {
@@ -184,14 +184,37 @@ describe("the kiln command", () => {
     });
     const out = execFileSync("node", [CLI, "routes", "--root", root], { encoding: "utf8" });
     expect(out.split("\n").map((l) => l.split(/\s{2,}/))).toEqual([
-      ["pattern", "methods", "file", "middleware"],
-      ["/", "GET", "index.ts", "_middleware.ts"],
-      ["/api/users/:id", "GET,DELETE", "api/users/[id].ts", "_middleware.ts > api/_middleware.ts"],
-      ["/*", "ANY", "_middleware.ts", "(middleware)"],
-      ["/api/*", "ANY", "api/_middleware.ts", "(middleware)"],
+      ["pattern", "methods", "file", "middleware", "declares"],
+      ["/", "GET", "index.ts", "_middleware.ts", "-"],
+      ["/api/users/:id", "GET,DELETE", "api/users/[id].ts", "_middleware.ts > api/_middleware.ts", "-"],
+      ["/*", "ANY", "_middleware.ts", "(middleware)", "-"],
+      ["/api/*", "ANY", "api/_middleware.ts", "(middleware)", "-"],
       [""],
     ]);
     expect(formatRouteTable).toBeTypeOf("function");
+  });
+
+  it("kiln routes prints each route's declarations, and the folder a declaration comes from", () => {
+    const root = makeApp({
+      "functions/hooks/_middleware.ts": "export const csrf = false;\n",
+      "functions/hooks/pay.ts": "export const onRequestPost = () => new Response('');",
+      "functions/hooks/admin.ts": "export const csrf = true;\nexport const cache = { maxAge: 1 };\n" + GET,
+      "functions/index.ts": GET,
+    });
+    const out = execFileSync("node", [CLI, "routes", "--root", root], { encoding: "utf8" });
+    expect(out.split("\n").map((l) => l.split(/\s{2,}/))).toEqual([
+      ["pattern", "methods", "file", "middleware", "declares"],
+      ["/", "GET", "index.ts", "-", "-"],
+      ["/hooks/admin", "GET", "hooks/admin.ts", "-", "cache, csrf=true"],
+      ["/hooks/pay", "POST", "hooks/pay.ts", "-", "csrf=false (hooks/_middleware.ts)"],
+      ["/hooks/*", "-", "hooks/_middleware.ts", "(middleware)", "csrf=false"],
+      [""],
+    ]);
+  });
+
+  it("a csrf declaration that kiln build cannot read", async () => {
+    const problems = await problemsOf({ "functions/a.ts": "const off = false;\nexport const csrf = off;\n" + GET });
+    expect(problems).toEqual(["functions/a.ts: write csrf as `export const csrf = false;` (or true): kiln build reads it without running the file"]);
   });
 
   it("kiln with an unknown command prints the usage and exits 1", () => {

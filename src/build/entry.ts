@@ -35,13 +35,17 @@ export function generateEntry(table: RouteTable, functionsDir: string, outFile: 
   if (options.templates) imports.push(`import { rt, useTemplates } from ${JSON.stringify(importPath(outDir, TEMPLATE_RUNTIME))};`);
   if (options.files.listings) imports.push(`import { listing } from ${JSON.stringify(importPath(outDir, LISTING_RUNTIME))};`);
   const entry = (f: RouteFile, n: number): string => {
-    const names = [...f.handlers.map((h) => `${h.name} as h${n}_${h.method}`), ...(f.cache ? [`cache as c${n}`] : [])].join(", ");
+    const names = [
+      ...f.handlers.map((h) => `${h.name} as h${n}_${h.method}`),
+      ...(f.cache ? [`cache as c${n}`] : []),
+    ].join(", ");
     imports.push(`import { ${names} } from ${JSON.stringify(importPath(outDir, resolve(functionsDir, f.file)))};`);
     const methods = f.handlers.map((h) => `${h.method}: h${n}_${h.method}`).join(", ");
     const middleware = f.middleware ? " middleware: true," : "";
     const get = f.handlers.find((h) => h.method === "GET") ?? f.handlers.find((h) => h.method === "ANY");
     const cache = f.cache ? ` cache: cacheRoute(c${n}, ${JSON.stringify(f.file)}${get ? `, h${n}_${get.method}` : ""}),` : "";
-    return `  { pattern: ${JSON.stringify(f.pattern)},${middleware}${cache} methods: { ${methods} } },`;
+    const csrf = f.csrf === undefined ? "" : ` csrf: ${f.csrf},`;
+    return `  { pattern: ${JSON.stringify(f.pattern)},${middleware}${cache}${csrf} methods: { ${methods} } },`;
   };
   const rows = [...table.middleware, ...table.routes].map(entry);
   const templates = options.templates

@@ -7,7 +7,7 @@ import { compileTemplates } from "./template/index.js";
 import { runWorkerFirstPatterns, syncWranglerToml } from "./worker-first.js";
 import { generateEntry } from "./entry.js";
 import { lexerReady } from "./exports.js";
-import { BuildError, scanRoutes, type RouteTable } from "./scan.js";
+import { BuildError, scanRoutes, type RouteFile, type RouteTable } from "./scan.js";
 
 export { BuildError, type RouteFile, type RouteTable } from "./scan.js";
 
@@ -80,18 +80,29 @@ function readIfExists(file: string): string | undefined {
   }
 }
 
-/** The table `kiln routes` prints: pattern, methods, file, middleware chain. */
+/** The table `kiln routes` prints: pattern, methods, file, middleware chain, declarations. */
 export function formatRouteTable(table: RouteTable): string {
-  const rows = [["pattern", "methods", "file", "middleware"]];
+  const rows = [["pattern", "methods", "file", "middleware", "declares"]];
   for (const r of table.routes) {
-    const chain = table.middleware.filter((m) => coversRoute(m, r)).map((m) => m.file);
-    rows.push([r.pattern, r.handlers.map((h) => h.method).join(","), r.file, chain.join(" > ") || "-"]);
+    const chain = table.middleware.filter((m) => coversRoute(m, r));
+    const handlers = chain.filter((m) => m.handlers.length).map((m) => m.file);
+    rows.push([r.pattern, r.handlers.map((h) => h.method).join(","), r.file, handlers.join(" > ") || "-", declarations(r, chain)]);
   }
   for (const m of table.middleware) {
-    rows.push([`${m.pattern === "/" ? "" : m.pattern}/*`, m.handlers.map((h) => h.method).join(","), m.file, "(middleware)"]);
+    const methods = m.handlers.map((h) => h.method).join(",") || "-";
+    rows.push([`${m.pattern === "/" ? "" : m.pattern}/*`, methods, m.file, "(middleware)", declarations(m, [])]);
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
   return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd()).join("\n");
+}
+
+/** What a file declares, with what it inherits from the folders around it (the nearest wins), and from where. */
+function declarations(file: RouteFile, folders: RouteFile[]): string {
+  const out: string[] = [];
+  if (file.cache) out.push("cache");
+  const csrfFrom = file.csrf !== undefined ? file : [...folders].reverse().find((m) => m.csrf !== undefined);
+  if (csrfFrom) out.push(`csrf=${csrfFrom.csrf}${csrfFrom === file ? "" : ` (${csrfFrom.file})`}`);
+  return out.join(", ") || "-";
 }
 
 /** A folder's middleware guards every route whose path starts with the folder's path. */

@@ -22,6 +22,8 @@ export interface RouteFile {
   guardsStaticFiles: boolean;
   /** The file exports `cache`, its caching policy. */
   cache: boolean;
+  /** The file's `csrf` declaration, read from its source: false opts it (a _middleware: its folder) out of the cross-site check. */
+  csrf?: boolean;
 }
 
 export interface RouteTable {
@@ -83,9 +85,11 @@ export function scanRoutes(functionsDir: string, prefix = "functions/"): RouteTa
       if (guardsStaticFiles && !path.middleware) throw new ExportError("only a _middleware file can guard static files (guardsStaticFiles)");
       const cache = names.includes("cache");
       if (cache && path.middleware) throw new ExportError("a _middleware file cannot export cache: put it in the route files");
-      const entry: RouteFile = { ...path, pattern: formatPattern(path.segments), handlers, guardsStaticFiles, cache };
+      const csrf = names.includes("csrf") ? readBoolean(source, "csrf") : undefined;
+      const entry: RouteFile = { ...path, pattern: formatPattern(path.segments), handlers, guardsStaticFiles, cache, csrf };
       if (path.middleware) {
-        if (handlers.length === 0) throw new ExportError("a _middleware file must export onRequest (or onRequestGet, ...)");
+        // A folder's declarations may stand alone; a _middleware with neither is a mistake.
+        if (handlers.length === 0 && csrf === undefined) throw new ExportError("a _middleware file must export onRequest (or onRequestGet, ...) or a declaration (csrf)");
         middleware.push(entry);
       } else if (handlers.length > 0) {
         routes.push(entry); // files without handlers are helpers, not routes
@@ -100,6 +104,13 @@ export function scanRoutes(functionsDir: string, prefix = "functions/"): RouteTa
   routes.sort(compareRoutes);
   middleware.sort((a, b) => a.segments.length - b.segments.length || compareRoutes(a, b));
   return { routes, middleware, mentionsSession, renders };
+}
+
+/** A declaration kiln build reads without running the file, so it must be written as a literal. */
+function readBoolean(source: string, name: string): boolean {
+  const m = new RegExp(`\\bexport\\s+const\\s+${name}\\s*(?::\\s*boolean\\s*)?=\\s*(true|false)\\s*(?:;|$)`, "m").exec(source);
+  if (!m) throw new ExportError(`write ${name} as \`export const ${name} = false;\` (or true): kiln build reads it without running the file`);
+  return m[1] === "true";
 }
 
 /** Two files that answer the same URL and method: the build cannot choose for the user. */

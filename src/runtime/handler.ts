@@ -3,6 +3,7 @@
 // It stays synchronous while the handlers do: a Worker may return a Response
 // or a Promise, and every await skipped is time saved on each request.
 import { Run } from "./context.js";
+import { isCsrf } from "./csrf.js";
 import { errorResponse } from "./errors.js";
 import { endOfChain, fromAssets, pathOf, staticFiles, statusPage, type StaticFilesInput } from "./fallback.js";
 import { BadPathError, createRouter, type RouteEntry } from "./router.js";
@@ -52,9 +53,7 @@ export function createHandler(entries: RouteEntry[], options: AppOptions = {}) {
       if (err instanceof BadPathError) return errorResponse(request, 400, "Bad Request: malformed path");
       throw err;
     }
-    if (sessions && sessions.isCrossSite(request)) {
-      return errorResponse(request, 403, "Forbidden: cross-site request");
-    }
+    if (found.chain.csrf && isCsrf(request)) return errorResponse(request, 403, "Forbidden: cross-site request");
     // Nothing to run (no route, no middleware): straight to the assets or the 405.
     if (found.chain.steps.length === 0) return endOfChain(found.chain, request, env, files, path);
     const run = new Run(found.chain, env, ec, found.params, files, sessions, request);

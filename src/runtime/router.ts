@@ -13,6 +13,8 @@ export interface RouteEntry {
   methods: Record<string, Handler | Handler[]>;
   /** The route's caching step (src/runtime/cache.ts), when the file exports `cache`. */
   cache?: Handler;
+  /** The file's `csrf` declaration (read by kiln build); false opts the file (a _middleware: its folder) out of the cross-site check. */
+  csrf?: boolean;
 }
 
 export interface Step {
@@ -27,11 +29,14 @@ export interface Chain {
   /** assets: fall through to static files; 405: no handler for the method; options: answer 204 with Allow. */
   end: "assets" | "405" | "options";
   allow: string;
+  /** Refuse cross-site form posts (src/runtime/csrf.ts): the nearest `csrf` declaration, on by default. */
+  csrf: boolean;
 }
 
 interface Target {
   pattern: string;
   cache: Handler | undefined;
+  csrf: boolean | undefined;
   names: string[];
   methods: Record<string, Step[]>;
   /** The tree nodes from the root to this file's folder, for the middleware around it. */
@@ -99,6 +104,12 @@ function stepsFor(methods: Record<string, Step[]>, method: string): Step[] | und
   return methods[method] ?? (method === "HEAD" ? methods.GET : undefined) ?? methods.ANY;
 }
 
+/** The route's own `csrf`, else the deepest folder's that declares one, else on. */
+function csrfOf(nodes: Node[], own: boolean | undefined): boolean {
+  for (let i = nodes.length - 1; own === undefined && i >= 0; i--) own = nodes[i].middleware?.csrf;
+  return own ?? true;
+}
+
 function middlewareSteps(nodes: Node[], method: string): Step[] {
   const steps: Step[] = [];
   for (const node of nodes) {
@@ -133,7 +144,7 @@ export function createRouter(entries: RouteEntry[]) {
       }
     }
     const methods = toSteps(entry);
-    const target: Target = { pattern: entry.pattern, cache: entry.cache, names, methods, nodes, chains: new Map(), allow: allowHeader(methods) };
+    const target: Target = { pattern: entry.pattern, cache: entry.cache, csrf: entry.csrf, names, methods, nodes, chains: new Map(), allow: allowHeader(methods) };
     if (entry.middleware) node.middleware = target;
     else if (catchall) node.catchall = target;
     else {
@@ -148,7 +159,7 @@ export function createRouter(entries: RouteEntry[]) {
     const steps = middlewareSteps(target.nodes, method);
     if (own && target.cache) steps.push({ run: target.cache, path: target.pattern });
     if (own) steps.push(...own);
-    const chain: Chain = { steps, end, allow: target.allow };
+    const chain: Chain = { steps, end, allow: target.allow, csrf: csrfOf(target.nodes, target.csrf) };
     target.chains.set(method, chain);
     return chain;
   }
@@ -179,7 +190,7 @@ export function createRouter(entries: RouteEntry[]) {
   }
 
   const anyMiddleware = entries.some((e) => e.middleware);
-  const toAssets: Match = { chain: { steps: [], end: "assets", allow: "" }, params: {} };
+  const toAssets: Match = { chain: { steps: [], end: "assets", allow: "", csrf: true }, params: {} };
 
   /** No route matched: the middleware of the folders the path goes through still runs, then the assets. */
   function fallback(segs: string[], method: string): Match {
@@ -194,7 +205,7 @@ export function createRouter(entries: RouteEntry[]) {
       nodes.push((node = next));
     }
     let chain = node.fallback.get(method);
-    if (!chain) node.fallback.set(method, (chain = { steps: middlewareSteps(nodes, method), end: "assets", allow: "" }));
+    if (!chain) node.fallback.set(method, (chain = { steps: middlewareSteps(nodes, method), end: "assets", allow: "", csrf: csrfOf(nodes, undefined) }));
     return { chain, params: toParams(node.names, values) };
   }
 
