@@ -5,6 +5,7 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { assetKey, type StaticFilesInput } from "../runtime/fallback.js";
+import { BuildError } from "./scan.js";
 
 /** Above this many files the list would cost more start-up time than it saves; the runtime then always asks. */
 export const MAX_LISTED_ASSETS = 2000;
@@ -21,10 +22,16 @@ export function listFiles(dir: string): string[] | undefined {
  * `keys` is left out when the runtime must always ask the assets: too many
  * files, or a `_redirects` file, whose rules can answer any path.
  */
-export function scanPublic(dir: string, options: { listings?: boolean } = {}): StaticFilesInput {
+export function scanPublic(dir: string, options: { listings?: boolean; spa?: boolean } = {}): StaticFilesInput {
   const files = listFiles(dir);
   if (!files) return {};
   const result: StaticFilesInput = { pages: [404, 500].filter((status) => files.includes(`${status}.html`)) };
+  // As Pages decides: an index.html and no 404.html is a single-page app, unless the app says otherwise.
+  const spa = options.spa ?? (files.includes("index.html") && !files.includes("404.html"));
+  if (spa) {
+    if (!files.includes("index.html")) throw new BuildError([`${dir}: --spa needs an index.html in it`]);
+    result.spa = true;
+  }
   if (!files.includes("_redirects") && files.length <= MAX_LISTED_ASSETS) {
     result.keys = [...new Set(files.map((f) => assetKey(`/${f}`)))].sort();
   }
@@ -49,4 +56,11 @@ function folderListings(files: string[]): Record<string, string[]> {
     listings[folder === "" ? "/" : `/${folder}`] = [...entries].filter((e) => !e.startsWith("_")).sort();
   }
   return listings;
+}
+
+/** The line kiln build prints about what a path that nothing serves gets. */
+export function notFoundMode(files: StaticFilesInput): string | undefined {
+  if (files.spa) return "not found: browsers get public/index.html with 200 (a single-page app: there is no public/404.html; --no-spa turns it off)";
+  if (files.pages?.includes(404)) return "not found: public/404.html with 404";
+  return undefined;
 }

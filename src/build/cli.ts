@@ -3,13 +3,15 @@
 import { build, BuildError, formatRouteTable, loadRoutes } from "./index.js";
 
 const USAGE = `usage:
-  kiln build [--root DIR] [--out FILE] [--assets DIR] [--listings]
+  kiln build [--root DIR] [--out FILE] [--assets DIR] [--listings] [--spa | --no-spa]
       compile DIR/functions into one Worker entry (default .kiln/worker.ts);
       --assets names the static files folder, as in wrangler.toml (default public);
-      --listings lists the files of folders that have no index.html
+      --listings lists the files of folders that have no index.html;
+      --spa / --no-spa: browser navigations that nothing serves get index.html, or not
+      (default: as Pages, a single-page app when there is an index.html and no 404.html)
   kiln routes [--root DIR]               print the route table`;
 
-type Args = { command?: string; root?: string; out?: string; assets?: string; listings?: boolean };
+type Args = { command?: string; root?: string; out?: string; assets?: string; listings?: boolean; spa?: boolean };
 const OPTIONS: Record<string, "root" | "out" | "assets"> = { "--root": "root", "--out": "out", "--assets": "assets" };
 
 function parseArgs(args: string[]): Args {
@@ -18,6 +20,8 @@ function parseArgs(args: string[]): Args {
     const arg = args[i];
     if (arg === "--listings") {
       result.listings = true;
+    } else if (arg === "--spa" || arg === "--no-spa") {
+      result.spa = arg === "--spa";
     } else if (OPTIONS[arg]) {
       const value = args[++i];
       if (!value) throw new BuildError([`${arg} needs a value`]);
@@ -32,10 +36,10 @@ function parseArgs(args: string[]): Args {
 }
 
 async function main(): Promise<void> {
-  const { command, root, out, assets, listings } = parseArgs(process.argv.slice(2));
+  const { command, root, out, assets, listings, spa } = parseArgs(process.argv.slice(2));
   if (command === "build") {
     const started = performance.now();
-    const { table, outFile, notes } = await build({ root, out, assets, listings });
+    const { table, outFile, notes } = await build({ root, out, assets, listings, spa });
     for (const note of notes) console.log(`kiln: ${note}`);
     const ms = Math.round(performance.now() - started);
     console.log(`kiln: ${table.routes.length} routes, ${table.middleware.length} middleware → ${outFile} (${ms} ms)`);

@@ -2,7 +2,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { assetKey } from "../runtime/fallback.js";
-import { scanPublic } from "./assets.js";
+import { notFoundMode, scanPublic } from "./assets.js";
 import { compileTemplates } from "./template/index.js";
 import { runWorkerFirstPatterns, syncWranglerToml } from "./worker-first.js";
 import { generateEntry } from "./entry.js";
@@ -20,6 +20,8 @@ export interface BuildOptions {
   assets?: string;
   /** List the files of folders without an index.html, as `python -m http.server` does. Default: off. */
   listings?: boolean;
+  /** Serve public/index.html to browser navigations that nothing serves. Default: as Pages, when public/ has index.html and no 404.html. */
+  spa?: boolean;
 }
 
 export interface BuildResult {
@@ -40,7 +42,7 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
   const root = resolve(options.root ?? ".");
   const outFile = resolve(options.out ?? join(root, ".kiln/worker.ts"));
   const table = await loadRoutes(root);
-  const files = scanPublic(resolve(root, options.assets ?? "public"), { listings: options.listings });
+  const files = scanPublic(resolve(root, options.assets ?? "public"), { listings: options.listings, spa: options.spa });
   const sessions = table.mentionsSession || bindsSessions(root);
   const { set: templates, problems } = compileTemplates(join(root, "templates"));
   for (const r of table.renders) {
@@ -49,7 +51,7 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
   if (problems.length) throw new BuildError(problems);
   const source = generateEntry(table, join(root, "functions"), outFile, { files, sessions, templates });
   const runWorkerFirst = runWorkerFirstPatterns(table);
-  const notes = [syncWranglerToml(root, runWorkerFirst), ...shadowedRoutes(table, files.keys)].filter((n): n is string => !!n);
+  const notes = [syncWranglerToml(root, runWorkerFirst), notFoundMode(files), ...shadowedRoutes(table, files.keys)].filter((n): n is string => !!n);
   mkdirSync(dirname(outFile), { recursive: true });
   // An unchanged entry is not rewritten, so wrangler's watcher does not rebuild for nothing.
   if (readIfExists(outFile) !== source) writeFileSync(outFile, source);

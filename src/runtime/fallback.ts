@@ -16,18 +16,21 @@ export interface StaticFilesInput {
   pages?: number[];
   /** Folders without an index.html, when listings are on: folder key → entries ("name", or "name/" for a folder). */
   listings?: Record<string, string[]>;
+  /** A single-page app: browser navigations that nothing serves get public/index.html. */
+  spa?: boolean;
 }
 
 export interface StaticFiles {
   keys: Set<string> | undefined;
   pages: number[];
   listings: Record<string, string[]> | undefined;
+  spa: boolean;
   /** Renders a listing; the entry passes it in only when listings are on (src/runtime/listing.ts). */
   listing: ((key: string, entries: string[]) => Response) | undefined;
 }
 
 export function staticFiles(input: StaticFilesInput = {}, listing?: StaticFiles["listing"]): StaticFiles {
-  return { keys: input.keys && new Set(input.keys), pages: input.pages ?? [], listings: input.listings, listing };
+  return { keys: input.keys && new Set(input.keys), pages: input.pages ?? [], listings: input.listings, spa: input.spa ?? false, listing };
 }
 
 /**
@@ -97,7 +100,27 @@ export function statusPage(
 export function notFound(request: Request, env: Record<string, unknown>, files: StaticFiles): Promise<Response> | Response {
   // Accept is read once: a header read costs a trip into the runtime.
   const accept = request.headers.get("accept");
+  if (files.spa && isNavigation(request, accept)) return appShell(request, env, files, accept);
   return statusPage(request, env, files, 404, accept) ?? plainNotFound(request, accept);
+}
+
+/**
+ * A page load, not a script's fetch or an image: Sec-Fetch-Mode says so in
+ * browsers; without it (curl), any client that does not ask for JSON.
+ */
+function isNavigation(request: Request, accept: string | null): boolean {
+  const method = request.method;
+  if (method !== "GET" && method !== "HEAD") return false;
+  const mode = request.headers.get("sec-fetch-mode");
+  return mode === null ? !wantsJson(accept) : mode === "navigate";
+}
+
+/** public/index.html with status 200, as Pages serves a single-page app; the client-side router takes the path from there. */
+function appShell(request: Request, env: Record<string, unknown>, files: StaticFiles, accept: string | null): Promise<Response> {
+  const assets = env.ASSETS as AssetsBinding;
+  return assets
+    .fetch(new Request(new URL("/", request.url), { method: request.method }))
+    .then((page) => (page.ok ? page : plainNotFound(request, accept)));
 }
 
 function plainNotFound(request: Request, accept: string | null): Response {

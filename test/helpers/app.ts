@@ -29,6 +29,8 @@ export interface AppOptions {
   kvProbe?: boolean;
   /** kiln build --listings */
   listings?: boolean;
+  /** kiln build --spa / --no-spa */
+  spa?: boolean;
   /** [assets] run_worker_first patterns, as kiln build computes them. */
   runWorkerFirst?: string[];
   /** Receives what workerd prints (console output, start-up errors). */
@@ -38,7 +40,7 @@ export interface AppOptions {
 export async function startApp(root: string, options: AppOptions = {}): Promise<TestApp> {
   const outDir = join(TMP, `app-${process.pid}-${counter++}`);
   mkdirSync(outDir, { recursive: true });
-  const { outFile, runWorkerFirst } = await build({ root, out: join(outDir, "worker.ts"), listings: options.listings });
+  const { outFile, runWorkerFirst } = await build({ root, out: join(outDir, "worker.ts"), listings: options.listings, spa: options.spa });
   const served = { ...options, runWorkerFirst };
   if (!options.kvProbe) return serveScript(await bundleEntry(outFile), root, served);
   const probe = join(outDir, "probe.js");
