@@ -1,6 +1,7 @@
 import type { Handler } from "kiln";
 import type { Cart } from "./lib/catalog.ts";
 import { findProduct, type CatalogEnv } from "./lib/products.ts";
+import { notAForm, postedForm } from "./lib/form.ts";
 import { visitor } from "./lib/page.ts";
 
 export const onRequestGet: Handler<"cart.ts", CatalogEnv> = async ({ session, env, render }) => {
@@ -13,7 +14,8 @@ export const onRequestGet: Handler<"cart.ts", CatalogEnv> = async ({ session, en
 
 /** Adds one of a product, or sets its quantity (0 removes it). */
 export const onRequestPost: Handler<"cart.ts", CatalogEnv> = async ({ request, session, env }) => {
-  const form = await request.formData();
+  const form = await postedForm(request);
+  if (!form) return notAForm();
   const id = String(form.get("product") ?? "");
   const product = await findProduct(env, id);
   if (!product) return new Response("No such product", { status: 400 });

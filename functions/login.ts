@@ -1,4 +1,5 @@
 import type { EventContext, Handler } from "kiln";
+import { notAForm, postedForm } from "./lib/form.ts";
 import { visitor } from "./lib/page.ts";
 import { checkLogin, DEMO, type Env } from "./lib/users.ts";
 
@@ -13,7 +14,8 @@ export const onRequestGet: Handler = (context) => form(context);
 
 export const onRequestPost: Handler<"login.ts", Env> = async (context) => {
   const { request, session, env } = context;
-  const data = await request.formData();
+  const data = await postedForm(request);
+  if (!data) return notAForm();
   const email = String(data.get("email") ?? "");
   const user = await checkLogin(env, email, String(data.get("password") ?? ""));
   if (!user) return form(context as EventContext, "Wrong email or password.", email, 401);

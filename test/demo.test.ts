@@ -179,6 +179,27 @@ describe("the demo's JSON API", () => {
     expect(await notJson.json()).toEqual({ error: "the body is not JSON" });
   });
 
+  it("answers 404 for an id longer than a KV key may be, never 500", async () => {
+    const long = "a".repeat(600);
+    expect((await app.fetch(`/products/${long}`)).status).toBe(404);
+    expect((await app.fetch(`/api/products/${long}`)).status).toBe(404);
+    const visitor = new Visitor();
+    expect((await visitor.post("/cart", { product: long })).status).toBe(400);
+    expect((await visitor.post("/login", { email: `${long}@example.com`, password: "whatever-it-is" })).status).toBe(401);
+  });
+
+  it.each([
+    ["JSON", "application/json", '{"email":"a@b.c"}'],
+    ["text/plain", "text/plain", "email=a@b.c"],
+    ["multipart without a boundary", "multipart/form-data", "--x\r\n"],
+    ["a cut-off multipart upload", "multipart/form-data; boundary=x", '--x\r\nContent-Disposition: form-data; name="email"\r\n\r\na@b'],
+  ])("answers 400 to a body that is not the form it expects (%s), never 500", async (_, type, body) => {
+    for (const path of ["/login", "/signup", "/cart"]) {
+      const res = await app.fetch(path, { method: "POST", headers: { "content-type": type }, body });
+      expect(res.status, path).toBe(400);
+    }
+  });
+
   it("has an about page in the shared layout", async () => {
     const about = await (await app.fetch("/about")).text();
     expect(about).toContain("<h1>About</h1>");

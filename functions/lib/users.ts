@@ -39,7 +39,8 @@ export async function createUser(env: Env, email: string, password: string): Pro
 /** The account's email when the password is right. */
 export async function checkLogin(env: Env, email: string, password: string): Promise<string | undefined> {
   await seedDemo(env);
-  const record = (await env.USERS.get(key(email), "json")) as UserRecord | null;
+  // No account can have an email that is not valid; a key too long for KV would make the lookup throw.
+  const record = validEmail(email) ? ((await env.USERS.get(key(email), "json")) as UserRecord | null) : null;
   if (!record) {
     await hashPassword(password, "00".repeat(16)); // the same time whether or not the account exists
     return undefined;
