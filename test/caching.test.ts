@@ -11,6 +11,7 @@ beforeAll(async () => {
 afterAll(() => app?.dispose());
 
 const get = (path: string, headers: Record<string, string> = {}, method = "GET") => app.fetch(path, { method, headers });
+const PAYLOAD = Array.from({ length: 4000 }, (_, i) => String(i).padStart(9, "0") + "\n").join("");
 
 describe("a route's Cache-Control", () => {
   it.each([
@@ -118,6 +119,76 @@ describe("ETags and conditional requests", () => {
   });
 });
 
+describe("streamed bodies on a route with cache", () => {
+  const KINDS = ["bytes", "bytes-slow", "plain", "plain-slow", "assets", "fetched"];
+  let origin: string;
+  beforeAll(async () => {
+    origin = encodeURIComponent(String(await app.mf.ready).replace(/\/$/, ""));
+  });
+  // "fetched" passes through this Worker's own answer for /streamed/bytes-slow, fetched over HTTP.
+  const path = (kind: string) => `/streamed/${kind}${kind === "fetched" ? `?origin=${origin}` : ""}`;
+
+  it.each(KINDS)("%s: passes through whole and in order, HEAD too", async (kind) => {
+    const res = await get(path(kind));
+    expect(res.status).toBe(200);
+    expect(res.headers.get("cache-control")).toBe("max-age=60");
+    expect((await res.text()) === PAYLOAD).toBe(true);
+    const head = await get(path(kind), {}, "HEAD");
+    expect([head.status, await head.text()]).toEqual([200, ""]);
+  });
+
+  it.each(KINDS)("%s: is checked by If-Match on unsafe methods", async (kind) => {
+    const put = (ifMatch: string) => app.fetch(path(kind), { method: "PUT", headers: { "if-match": ifMatch }, body: "x" });
+    expect((await put('"old"')).status).toBe(412);
+    expect((await put("*")).status).toBe(200);
+    const etag = (await get(path(kind))).headers.get("etag");
+    if (etag) expect((await put(etag)).status).toBe(200);
+  });
+
+  it("gets an ETag and 304s when the stream is in memory, none when it waits on I/O", async () => {
+    for (const kind of ["bytes", "plain"]) {
+      const etag = (await get(path(kind))).headers.get("etag")!;
+      expect(etag).toMatch(/^"[A-Za-z0-9_-]{24}"$/);
+      expect((await get(path(kind), { "if-none-match": etag })).status).toBe(304);
+      expect((await get(path(kind), { "if-none-match": etag }, "HEAD")).status).toBe(304);
+    }
+    for (const kind of ["bytes-slow", "plain-slow", "fetched"]) expect((await get(path(kind))).headers.has("etag")).toBe(false);
+  });
+});
+
+describe("a Cache-Control the handler set itself, without `cache`", () => {
+  it("gets an ETag and 304s", async () => {
+    const res = await get("/own-policy");
+    const etag = res.headers.get("etag")!;
+    expect(etag).toMatch(/^"[A-Za-z0-9_-]{24}"$/);
+    expect(await res.text()).toBe("self-declared");
+    const again = await get("/own-policy", { "if-none-match": etag });
+    expect(again.status).toBe(304);
+    expect(again.headers.get("cache-control")).toBe("public, max-age=60");
+    expect((await get("/own-policy", { "if-none-match": `"nope", W/${etag}` }, "HEAD")).status).toBe(304);
+    expect((await get("/own-policy", {}, "HEAD")).headers.get("etag")).toBe(etag);
+  });
+
+  it("leaves responses without Cache-Control, no-store, 206 and session responses alone", async () => {
+    for (const path of ["/plain", "/own-nostore", "/partial", "/own-session"]) {
+      const res = await get(path, { "if-none-match": "*" });
+      expect([path, res.status, res.headers.has("etag")]).toEqual([path, path === "/partial" ? 206 : 200, false]);
+    }
+    expect((await get("/own-session")).headers.get("cache-control")).toBe("private, no-store");
+  });
+
+  it("keeps a passed-through assets response as it is, and answers its validators", async () => {
+    const direct = await get("/payload.txt");
+    const etag = direct.headers.get("etag")!;
+    await direct.text();
+    const res = await get("/asset-passthrough");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("etag")).toBe(etag);
+    expect((await res.text()) === PAYLOAD).toBe(true);
+    expect((await get("/asset-passthrough", { "if-none-match": `"other", ${etag}` })).status).toBe(304);
+  });
+});
+
 describe("the edge cache", () => {
   it("misses, then hits, keeping the query string in the key", async () => {
     const first = await get("/edge?page=1");
@@ -139,7 +210,7 @@ describe("the edge cache", () => {
     expect(res.headers.get("x-kiln-cache")).toBe("HIT");
   });
 
-  it.each(["/edge-cookie", "/edge-private", "/edge-nostore", "/edge-vary", "/edge-session"])("never stores %s", async (path) => {
+  it.each(["/edge-cookie", "/edge-private", "/edge-nostore", "/edge-vary", "/edge-session", "/edge-vary-cookie", "/edge-vary-auth"])("never stores %s", async (path) => {
     const a = await (await get(path)).text();
     const b = await get(path);
     expect(b.headers.get("x-kiln-cache")).not.toBe("HIT");
@@ -155,6 +226,40 @@ describe("the edge cache", () => {
       expect(res.headers.has("x-kiln-cache")).toBe(false);
       expect(await res.text()).toMatch(/^run \d+/);
     }
+  });
+
+  it("never serves a response that varies on Cookie to another visitor", async () => {
+    expect(await (await get("/edge-vary-cookie", { cookie: "theme=dark" })).text()).toMatch(/^run \d+ for theme=dark$/);
+    const other = await get("/edge-vary-cookie", { cookie: "theme=light" });
+    expect(other.headers.get("x-kiln-cache")).not.toBe("HIT");
+    expect(await other.text()).toMatch(/^run \d+ for theme=light$/);
+  });
+
+  it("serves a response that varies on Accept only to requests with the same Accept", async () => {
+    const html = { accept: "text/html" };
+    const json = { accept: "application/json" };
+    const first = await get("/edge-vary-accept", html);
+    expect(first.headers.get("x-kiln-cache")).toBe("MISS");
+    const body = await first.text();
+    const hit = await get("/edge-vary-accept", html);
+    expect([hit.headers.get("x-kiln-cache"), await hit.text()]).toEqual(["HIT", body]);
+    expect([...hit.headers.keys()].filter((name) => name.startsWith("x-kiln"))).toEqual(["x-kiln-cache"]);
+    const other = await get("/edge-vary-accept", json);
+    expect(other.headers.get("x-kiln-cache")).toBe("MISS");
+    expect(other.headers.get("content-type")).toBe("application/json");
+    expect(await other.json()).toEqual({ run: expect.any(Number) });
+    expect((await get("/edge-vary-accept", json)).headers.get("x-kiln-cache")).toBe("HIT");
+    const back = await get("/edge-vary-accept", html);
+    expect(back.headers.get("x-kiln-cache")).toBe("MISS"); // one variant at a time: the last miss replaced it
+    expect(await back.text()).toMatch(/^<p>run \d+<\/p>$/);
+    expect((await get("/edge-vary-accept", { accept: "" })).headers.get("x-kiln-cache")).toBe("MISS");
+  });
+
+  it("leaves Vary: Accept-Encoding to the platform", async () => {
+    const first = await (await get("/edge-vary-encoding", { "accept-encoding": "gzip" })).text();
+    const hit = await get("/edge-vary-encoding", { "accept-encoding": "identity" });
+    expect([hit.headers.get("x-kiln-cache"), await hit.text()]).toEqual(["HIT", first]);
+    expect(hit.headers.get("vary")).toBe("Accept-Encoding");
   });
 
   it("purges a URL", async () => {

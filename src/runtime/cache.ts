@@ -1,9 +1,10 @@
-// HTTP caching for routes that export `cache`: their Cache-Control, an ETag,
-// conditional requests (RFC 9110 §13), and the edge cache (Workers Cache API).
+// HTTP caching for routes that export `cache`: their Cache-Control, If-Match
+// on unsafe methods (RFC 9110 §13), and the edge cache (Workers Cache API).
 // It is a step of the route's own chain, after the middleware; the entry
-// imports this module only for apps that have such a route.
-import { base64url } from "./base64url.js";
+// imports this module only for apps that have such a route. ETags and 304s
+// are etag.ts's, applied by the fetch handler to every response.
 import { Context } from "./context.js";
+import { etagsOf, httpDate, tagged } from "./etag.js";
 import type { EventContext, Handler } from "./types.js";
 
 export interface CachePolicy {
@@ -71,136 +72,11 @@ export function cacheControl(policy: CacheExport, file: string): string {
   return parts.join(", ");
 }
 
-const directives = (header: string | null) => (header ?? "").toLowerCase();
-
-/** ETags of an If-None-Match or If-Match header; `*` stays `*`. ETags may hold commas, so they are matched, not split. */
-function etagsOf(header: string): string[] {
-  if (header.trim() === "*") return ["*"];
-  return header.match(/(?:W\/)?"[^"]*"/g) ?? [];
-}
-
-const opaque = (tag: string) => (tag.startsWith("W/") ? tag.slice(2) : tag);
-
-/** RFC 9110 §8.8.3.2: weak comparison for If-None-Match. */
-function noneMatch(header: string, etag: string | null): boolean {
-  const tags = etagsOf(header);
-  if (tags[0] === "*") return true;
-  return etag !== null && tags.some((t) => opaque(t) === opaque(etag));
-}
-
 /** Strong comparison for If-Match: both strong and the same. */
 function strongMatch(header: string, etag: string | null): boolean {
   const tags = etagsOf(header);
   if (tags[0] === "*") return true;
   return etag !== null && !etag.startsWith("W/") && tags.some((t) => t === etag);
-}
-
-function date(value: string | null): number | undefined {
-  if (!value) return undefined;
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? undefined : ms;
-}
-
-const KEPT_ON_304 = ["cache-control", "content-location", "date", "etag", "expires", "vary", "last-modified", "x-kiln-cache"];
-
-/** A 200 to a GET or HEAD, answered 304 when the client's copy is current. */
-export function conditional(request: Request, response: Response): Response {
-  if (response.status !== 200) return response;
-  const inm = request.headers.get("if-none-match");
-  let fresh = false;
-  if (inm !== null) {
-    fresh = noneMatch(inm, response.headers.get("etag"));
-  } else {
-    const since = date(request.headers.get("if-modified-since"));
-    const modified = date(response.headers.get("last-modified"));
-    fresh = since !== undefined && modified !== undefined && modified <= since;
-  }
-  if (!fresh) return response;
-  response.body?.cancel().catch(() => {});
-  const headers = new Headers();
-  for (const name of KEPT_ON_304) {
-    const value = response.headers.get(name);
-    if (value !== null) headers.set(name, value);
-  }
-  return new Response(null, { status: 304, headers });
-}
-
-const TICK = Symbol("tick");
-const LIMIT = 1 << 20;
-type Read = ReadableStreamReadResult<Uint8Array>;
-
-/**
- * The body's bytes when it is already in memory (a string, a buffer), or
- * undefined, with a response that streams as before. A body that waits on
- * I/O is never held back to be hashed: a read that does not complete before
- * the next turn of the event loop ends the attempt. Byte streams are read
- * into one growing buffer (a BYOB reader: a 10 KB page is one read, where the
- * default reader gives 4 KB chunks and costs twice the time).
- */
-async function bytesInMemory(response: Response): Promise<{ bytes?: Uint8Array<ArrayBuffer>; response: Response }> {
-  const body = response.body;
-  if (!body) return { bytes: new Uint8Array(0), response };
-  let byob: ReadableStreamBYOBReader | undefined;
-  try {
-    byob = body.getReader({ mode: "byob" });
-  } catch {
-    // not a byte stream: read it chunk by chunk
-  }
-  const reader = byob ?? body.getReader();
-  const read = (view: Uint8Array<ArrayBuffer>): Promise<Read> => (byob ? byob.read(view) : (reader as ReadableStreamDefaultReader<Uint8Array>).read());
-  const tick = new Promise<typeof TICK>((resolve) => setTimeout(() => resolve(TICK), 0));
-  let buffer = new Uint8Array(16384);
-  let size = 0;
-  // Gives the client what was read, then the rest as it comes.
-  const passOn = (pending?: Promise<Read>) => {
-    const head = buffer.slice(0, size);
-    const stream = new ReadableStream<Uint8Array>({
-      start(controller) {
-        if (size) controller.enqueue(head);
-      },
-      async pull(controller) {
-        const next = pending ?? read(new Uint8Array(16384));
-        pending = undefined;
-        const { done, value } = await next;
-        if (done) controller.close();
-        else controller.enqueue(value);
-      },
-      cancel: (reason) => reader.cancel(reason),
-    });
-    return { response: new Response(stream, response) };
-  };
-  for (;;) {
-    if (size > LIMIT) return passOn();
-    if (size === buffer.byteLength) {
-      const bigger = new Uint8Array(buffer.byteLength * 2);
-      bigger.set(buffer);
-      buffer = bigger;
-    }
-    const pending = read(buffer.subarray(size));
-    const next = await Promise.race([pending, tick]);
-    if (next === TICK) return passOn(pending);
-    // A BYOB read hands the buffer back (the one passed in is detached), the last one too.
-    if (byob && next.value) buffer = new Uint8Array(next.value.buffer as ArrayBuffer);
-    if (next.done) break;
-    const chunk = next.value;
-    if (!byob) {
-      while (size + chunk.byteLength > buffer.byteLength) {
-        const bigger = new Uint8Array(buffer.byteLength * 2);
-        bigger.set(buffer.subarray(0, size));
-        buffer = bigger;
-      }
-      buffer.set(chunk, size);
-    }
-    size += chunk.byteLength;
-  }
-  const bytes = buffer.slice(0, size);
-  return { bytes, response: new Response(bytes, response) };
-}
-
-/** A strong ETag from the SHA-256 of the body. */
-async function etagOf(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return `"${base64url(digest.subarray(0, 18))}"`;
 }
 
 /** Authorization or a session cookie: the answer may be this user's own, so the edge cache is not for it. */
@@ -210,13 +86,35 @@ function personal(request: Request): boolean {
 
 /** The Cache API never stores these, and neither does kiln. */
 function storable(response: Response): boolean {
-  const cc = directives(response.headers.get("cache-control"));
   return (
     response.status === 200 &&
     !response.headers.has("set-cookie") &&
-    !/(^|[\s,])(private|no-store)([\s,=]|$)/.test(cc) &&
-    !(response.headers.get("vary") ?? "").split(",").some((v) => v.trim() === "*")
+    !/(^|[\s,])(private|no-store)([\s,=]|$)/i.test(response.headers.get("cache-control") ?? "")
   );
+}
+
+/** Request headers whose values are one visitor's own: a response that varies on them is never shared. */
+const UNSHARED = new Set(["*", "cookie", "authorization", "proxy-authorization"]);
+/** Where a stored response keeps the request's values of its Vary headers. */
+const VARIANT = "x-kiln-variant";
+
+/**
+ * The request's values of the headers a response varies on ("accept=text%2Fhtml;"),
+ * or undefined when kiln cannot tell visitors apart by them. Cloudflare's cache
+ * ignores Vary, so kiln compares these itself. Accept-Encoding is left out: the
+ * stored body is the Worker's own, and Cloudflare encodes it for each client.
+ */
+function variant(request: Request, vary: string | null): string | undefined {
+  if (vary === null) return "";
+  let out = "";
+  for (const item of vary.split(",")) {
+    const name = item.trim().toLowerCase();
+    if (!name || name === "accept-encoding") continue;
+    if (UNSHARED.has(name)) return undefined;
+    const value = request.headers.get(name);
+    out += value === null ? `${name};` : `${name}=${encodeURIComponent(value)};`;
+  }
+  return out;
 }
 
 /** The key of a URL in the edge cache: the URL with its query string, without the fragment; GET; no headers. */
@@ -250,17 +148,46 @@ async function current(context: EventContext, get: Handler): Promise<Response> {
     },
   } as EventContext);
   if (response.status !== 200 || response.headers.has("etag")) return response;
-  const { bytes, response: out } = await bytesInMemory(response);
-  if (bytes) out.headers.set("etag", await etagOf(bytes));
-  return out;
+  return tagged(response);
 }
 
 function preconditionFailed(request: Request, response: Response): boolean {
   const ifMatch = request.headers.get("if-match");
   if (ifMatch !== null) return response.status !== 200 || !strongMatch(ifMatch, response.headers.get("etag"));
-  const since = date(request.headers.get("if-unmodified-since"));
-  const modified = date(response.headers.get("last-modified"));
+  const since = httpDate(request.headers.get("if-unmodified-since"));
+  const modified = httpDate(response.headers.get("last-modified"));
   return since !== undefined && modified !== undefined && modified > since;
+}
+
+/** The stored response for this request, when there is one for its variant. */
+async function fromEdge(request: Request): Promise<Response | undefined> {
+  const hit = await caches.default.match(cacheKey(request.url));
+  if (!hit) return undefined;
+  const stored = hit.headers.get(VARIANT) ?? "";
+  if (variant(request, hit.headers.get("vary")) !== stored) {
+    hit.body?.cancel().catch(() => {});
+    return undefined;
+  }
+  const out = new Response(hit.body, hit);
+  out.headers.delete(VARIANT);
+  out.headers.set("x-kiln-cache", "HIT");
+  return out;
+}
+
+/**
+ * Stores a response, with its ETag and the request's values of its Vary
+ * headers, after the answer has gone out. One variant per URL: a miss for
+ * another variant replaces it.
+ */
+async function toEdge(context: EventContext, response: Response): Promise<Response> {
+  const request = context.request;
+  const values = storable(response) ? variant(request, response.headers.get("vary")) : undefined;
+  if (values === undefined) return response;
+  if (!response.headers.has("etag")) response = await tagged(response);
+  const copy = response.clone();
+  if (values) copy.headers.set(VARIANT, values);
+  context.waitUntil(caches.default.put(cacheKey(request.url), copy));
+  return response;
 }
 
 /**
@@ -285,30 +212,20 @@ export function cacheRoute(policy: CacheExport, file: string, get?: Handler): Ha
       return context.next();
     }
     const useEdge = edge && !personal(request);
-    if (useEdge) {
-      const hit = await caches.default.match(cacheKey(request.url));
-      if (hit) {
-        const out = new Response(hit.body, hit);
-        out.headers.set("x-kiln-cache", "HIT");
-        return conditional(request, out);
-      }
-    }
+    const hit = useEdge ? await fromEdge(request) : undefined;
+    if (hit) return hit;
     let response = await context.next();
     // A response that used the session is this visitor's own: the session makes it private, no-store.
     if (response.status !== 200 || Context.usedSession(context)) return response;
-    response = new Response(response.body, response); // its headers may be read-only
-    if (!response.headers.has("cache-control")) response.headers.set("cache-control", header);
-    if (!response.headers.has("etag") && !/no-store/.test(directives(response.headers.get("cache-control")))) {
-      const read = await bytesInMemory(response);
-      response = read.response;
-      if (read.bytes) response.headers.set("etag", await etagOf(read.bytes));
-    }
+    const own = response.headers.has("cache-control");
+    // Headers are copied only to add one: a fetch() result's are read-only.
+    if (!own || useEdge) response = new Response(response.body, response);
+    if (!own) response.headers.set("cache-control", header);
     if (useEdge) {
-      if (method === "GET" && storable(response)) {
-        context.waitUntil(caches.default.put(cacheKey(request.url), response.clone()));
-      }
+      if (method === "GET") response = await toEdge(context, response);
       response.headers.set("x-kiln-cache", "MISS");
     }
-    return conditional(request, response);
+    // The fetch handler adds the ETag where it is missing, and answers 304s.
+    return response;
   };
 }

@@ -5,6 +5,7 @@
 import { Run } from "./context.js";
 import { isCsrf } from "./csrf.js";
 import { errorResponse } from "./errors.js";
+import { validate } from "./etag.js";
 import { endOfChain, fromAssets, pathOf, staticFiles, statusPage, type StaticFilesInput } from "./fallback.js";
 import { BadPathError, createRouter, type RouteEntry } from "./router.js";
 import type { SessionSupport } from "./session.js";
@@ -13,13 +14,20 @@ import type { ExecutionContextLike } from "./types.js";
 type Env = { DEBUG?: string | boolean } & Record<string, unknown>;
 
 /** HEAD answered by a GET handler (or by the assets): same status and headers, no body. */
-function finish(method: string, response: Response): Response {
+function headless(method: string, response: Response): Response {
   if (!(response instanceof Response)) {
     throw new TypeError(`${method} handler returned ${typeof response}, not a Response`);
   }
   if (method !== "HEAD" || !response.body) return response;
   response.body.cancel().catch(() => {});
   return new Response(null, response);
+}
+
+/** The chain's answer to a GET or HEAD gets its ETag and 304 (etag.ts) before HEAD drops the body. */
+function finish(request: Request, method: string, response: Response): Response | Promise<Response> {
+  if ((method !== "GET" && method !== "HEAD") || !(response instanceof Response)) return headless(method, response);
+  const out = validate(request, response);
+  return out instanceof Response ? headless(method, out) : out.then((r) => headless(method, r));
 }
 
 function fail(run: Run, request: Request, err: unknown): Promise<Response> | Response {
@@ -59,9 +67,13 @@ export function createHandler(entries: RouteEntry[], options: AppOptions = {}) {
     const run = new Run(found.chain, env, ec, found.params, files, sessions, request);
     try {
       const result = run.step(0, request);
-      if (result instanceof Response && !run.session) return finish(method, result);
+      if (result instanceof Response && !run.session) {
+        const out = finish(request, method, result);
+        return out instanceof Response ? out : out.catch((err) => fail(run, request, err));
+      }
+      // A response that touched the session is private, no-store: no ETag, no 304.
       return Promise.resolve(result)
-        .then((response) => (run.session ? run.session.commit(finish(method, response)) : finish(method, response)))
+        .then((response) => (run.session ? run.session.commit(headless(method, response)) : finish(request, method, response)))
         .catch((err) => fail(run, request, err));
     } catch (err) {
       return fail(run, request, err);
