@@ -212,6 +212,30 @@ describe("the kiln command", () => {
     ]);
   });
 
+  it("kiln routes shows the middleware the runtime runs: a [[catchall]] file is not in the [param] folder beside it", async () => {
+    const mark = (name: string) => `export const onRequest = async ({ next }) => { const r = await next(); r.headers.append("x-mw", "${name}"); return r; };\n`;
+    const root = makeApp({
+      "functions/users/_middleware.ts": mark("users"),
+      "functions/users/[id]/_middleware.ts": mark("id"),
+      "functions/users/[id]/posts.ts": GET,
+      "functions/users/[[rest]].ts": GET,
+    });
+    const out = execFileSync("node", [CLI, "routes", "--root", root], { encoding: "utf8" });
+    const chains = Object.fromEntries(out.split("\n").slice(1, 3).map((l) => l.split(/\s{2,}/)).map((row) => [row[0], row[3]]));
+    expect(chains).toEqual({
+      "/users/:id/posts": "users/_middleware.ts > users/[id]/_middleware.ts",
+      "/users/:rest*": "users/_middleware.ts",
+    });
+    const { startApp } = await import("./helpers/app.js");
+    const app = await startApp(root);
+    try {
+      expect((await app.fetch("/users/5/posts")).headers.get("x-mw")).toBe("id, users");
+      expect((await app.fetch("/users/5")).headers.get("x-mw")).toBe("users");
+    } finally {
+      await app.dispose();
+    }
+  });
+
   it("a csrf declaration that kiln build cannot read", async () => {
     const problems = await problemsOf({ "functions/a.ts": "const off = false;\nexport const csrf = off;\n" + GET });
     expect(problems).toEqual(["functions/a.ts: write csrf as `export const csrf = false;` (or true): kiln build reads it without running the file"]);

@@ -2,19 +2,8 @@
 // es-module-lexer reads TypeScript's erasable syntax as well as JavaScript, so
 // no transform runs before it: reading 1,000 files stays well under a second.
 import { init, parse } from "es-module-lexer";
+import { HANDLER_EXPORTS } from "../runtime/routing.js";
 import { stripExtension } from "./route-path.js";
-
-/** The method each Pages-compatible export answers; ANY is `onRequest`. */
-export const HANDLER_EXPORTS: Record<string, string> = {
-  onRequest: "ANY",
-  onRequestGet: "GET",
-  onRequestPost: "POST",
-  onRequestPut: "PUT",
-  onRequestPatch: "PATCH",
-  onRequestDelete: "DELETE",
-  onRequestHead: "HEAD",
-  onRequestOptions: "OPTIONS",
-};
 
 export interface HandlerExport {
   /** The exported name, e.g. onRequestGet. */

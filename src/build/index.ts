@@ -2,6 +2,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { assetKey } from "../runtime/fallback.js";
+import { folderCovers } from "../runtime/routing.js";
 import { notFoundMode, scanPublic } from "./assets.js";
 import { compileTemplates } from "./template/index.js";
 import { runWorkerFirstPatterns, syncWranglerToml } from "./worker-first.js";
@@ -86,7 +87,7 @@ function readIfExists(file: string): string | undefined {
 export function formatRouteTable(table: RouteTable): string {
   const rows = [["pattern", "methods", "file", "middleware", "declares"]];
   for (const r of table.routes) {
-    const chain = table.middleware.filter((m) => coversRoute(m, r));
+    const chain = table.middleware.filter((m) => folderCovers(m.segments, r.segments));
     const handlers = chain.filter((m) => m.handlers.length).map((m) => m.file);
     rows.push([r.pattern, r.handlers.map((h) => h.method).join(","), r.file, handlers.join(" > ") || "-", declarations(r, chain)]);
   }
@@ -105,14 +106,4 @@ function declarations(file: RouteFile, folders: RouteFile[]): string {
   const csrfFrom = file.csrf !== undefined ? file : [...folders].reverse().find((m) => m.csrf !== undefined);
   if (csrfFrom) out.push(`csrf=${csrfFrom.csrf}${csrfFrom === file ? "" : ` (${csrfFrom.file})`}`);
   return out.join(", ") || "-";
-}
-
-/** A folder's middleware guards every route whose path starts with the folder's path. */
-function coversRoute(mw: RouteTable["middleware"][number], route: RouteTable["routes"][number]): boolean {
-  return mw.segments.every((s, i) => {
-    const r = route.segments[i];
-    if (!r) return false;
-    if (s.kind === "literal") return r.kind === "literal" && r.value === s.value;
-    return r.kind !== "literal";
-  });
 }

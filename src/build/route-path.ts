@@ -2,10 +2,9 @@
 // `users/[id].ts` → /users/:id, `files/[[path]].ts` → /files/:path*,
 // `about/index.ts` → /about, `api/_middleware.ts` → middleware for /api.
 
-export type Segment =
-  | { kind: "literal"; value: string }
-  | { kind: "param"; name: string }
-  | { kind: "catchall"; name: string };
+import type { Segment } from "../runtime/routing.js";
+
+export { formatPattern, type Segment } from "../runtime/routing.js";
 
 export interface RoutePath {
   /** The file, relative to functions/, with forward slashes. */
@@ -74,16 +73,6 @@ function parseSegment(part: string, file: string): Segment {
     throw new RoutePathError(`"${part}": a file or folder name may not start with ":" or end with "*"`);
   }
   return { kind: "literal", value: part };
-}
-
-/** The pattern kiln shows and the runtime reads: /users/:id, /files/:path*. */
-export function formatPattern(segments: Segment[]): string {
-  return (
-    "/" +
-    segments
-      .map((s) => (s.kind === "literal" ? s.value : s.kind === "param" ? `:${s.name}` : `:${s.name}*`))
-      .join("/")
-  );
 }
 
 /** Two routes with the same shape serve the same URLs, whatever their parameters are called. */

@@ -10,6 +10,7 @@ import {
   ROUTE_EXTENSIONS,
   type Segment,
 } from "./route-path.js";
+import { comparePatterns } from "../runtime/routing.js";
 
 export interface RouteFile {
   /** Relative to functions/, forward slashes. */
@@ -143,20 +144,7 @@ function overlap(a: RouteFile, b: RouteFile): string[] {
   return am.filter((m) => bm.includes(m));
 }
 
-const RANK = { literal: 0, param: 1, catchall: 2 } as const;
-
-/** Precedence, segment by segment: literal, then [param], then [[catchall]]. */
+/** Precedence (runtime/routing.ts), for the table's order. */
 export function compareRoutes(a: RouteFile, b: RouteFile): number {
-  const n = Math.min(a.segments.length, b.segments.length);
-  for (let i = 0; i < n; i++) {
-    const sa = a.segments[i], sb = b.segments[i];
-    const d = RANK[sa.kind] - RANK[sb.kind];
-    if (d) return d;
-    if (sa.kind === "literal" && sb.kind === "literal" && sa.value !== sb.value) return sa.value < sb.value ? -1 : 1;
-  }
-  const ka = a.segments[n]?.kind, kb = b.segments[n]?.kind;
-  // A route that ends here (/files) beats a catch-all that could also match it (/files/:path*).
-  if (ka === undefined && kb === "catchall") return -1;
-  if (kb === undefined && ka === "catchall") return 1;
-  return a.segments.length - b.segments.length;
+  return comparePatterns(a.segments, b.segments);
 }

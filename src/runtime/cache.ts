@@ -3,6 +3,7 @@
 // It is a step of the route's own chain, after the middleware; the entry
 // imports this module only for apps that have such a route. ETags and 304s
 // are etag.ts's, applied by the fetch handler to every response.
+import { hasSessionCookie } from "./session-cookie.js";
 import { Context } from "./context.js";
 import { etagsOf, httpDate, tagged } from "./etag.js";
 import type { EventContext, Handler } from "./types.js";
@@ -81,7 +82,7 @@ function strongMatch(header: string, etag: string | null): boolean {
 
 /** Authorization or a session cookie: the answer may be this user's own, so the edge cache is not for it. */
 function personal(request: Request): boolean {
-  return request.headers.has("authorization") || (request.headers.get("cookie") ?? "").includes("kiln_session=");
+  return request.headers.has("authorization") || hasSessionCookie(request.headers.get("cookie"));
 }
 
 /** The Cache API never stores these, and neither does kiln. */

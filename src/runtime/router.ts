@@ -3,6 +3,7 @@
 // of the path, never with the number of routes. itty-router was measured in
 // this place and lost at 1,000 routes (it tries each route's RegExp in turn):
 // see bench/README.md.
+import { handlerExport, parsePattern } from "./routing.js";
 import type { Handler } from "./types.js";
 
 /** One row of the table that `kiln build` writes. */
@@ -81,7 +82,7 @@ function toSteps(entry: RouteEntry): Record<string, Step[]> {
     const list = Array.isArray(value) ? value : [value];
     list.forEach((fn, i) => {
       if (typeof fn !== "function") {
-        const name = method === "ANY" ? "onRequest" : `onRequest${method[0]}${method.slice(1).toLowerCase()}`;
+        const name = handlerExport(method);
         // The table carries no file names (they would cost every app bytes for an error it almost never has): the pattern says which file.
         throw new TypeError(`${entry.middleware ? "middleware" : "route"} ${entry.pattern}: ${name}${Array.isArray(value) ? `[${i}]` : ""} is not a function`);
       }
@@ -128,17 +129,17 @@ export function createRouter(entries: RouteEntry[]) {
     const nodes = [root];
     const names: string[] = [];
     let catchall = false;
-    for (const seg of entry.pattern.split("/").slice(1).filter(Boolean)) {
-      if (seg.endsWith("*")) {
-        names.push(seg.slice(1, -1));
+    for (const seg of parsePattern(entry.pattern)) {
+      if (seg.kind === "catchall") {
+        names.push(seg.name);
         catchall = true;
-      } else if (seg.startsWith(":")) {
-        names.push(seg.slice(1));
+      } else if (seg.kind === "param") {
+        names.push(seg.name);
         node = node.param ??= newNode([...names]);
         nodes.push(node);
       } else {
-        let child = node.children.get(seg);
-        if (!child) node.children.set(seg, (child = newNode([...names])));
+        let child = node.children.get(seg.value);
+        if (!child) node.children.set(seg.value, (child = newNode([...names])));
         node = child;
         nodes.push(node);
       }
@@ -164,7 +165,7 @@ export function createRouter(entries: RouteEntry[]) {
     return chain;
   }
 
-  /** Segment by segment: a literal, then [param], then [[catchall]]; backtracks when a branch dead-ends. */
+  /** Segment by segment, in routing.ts's precedence: a literal, then [param], then [[catchall]]; backtracks when a branch dead-ends. */
   function walk(node: Node, segs: string[], i: number, values: (string | string[])[], depth: number): Target | undefined {
     if (i === segs.length) {
       if (node.route) return node.route;

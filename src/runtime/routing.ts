@@ -1,0 +1,77 @@
+// The route grammar, in one place for both halves: `kiln build` turns file
+// names into these segments and patterns, and the runtime's router reads the
+// patterns the build wrote. Web APIs only, like the rest of the runtime.
+
+export type Segment =
+  | { kind: "literal"; value: string }
+  | { kind: "param"; name: string }
+  | { kind: "catchall"; name: string };
+
+/** The method each Pages-compatible export answers; ANY is `onRequest`. */
+export const HANDLER_EXPORTS: Record<string, string> = {
+  onRequest: "ANY",
+  onRequestGet: "GET",
+  onRequestPost: "POST",
+  onRequestPut: "PUT",
+  onRequestPatch: "PATCH",
+  onRequestDelete: "DELETE",
+  onRequestHead: "HEAD",
+  onRequestOptions: "OPTIONS",
+};
+
+/** The export that answers a method: GET → onRequestGet, ANY → onRequest. */
+export function handlerExport(method: string): string {
+  return Object.keys(HANDLER_EXPORTS).find((name) => HANDLER_EXPORTS[name] === method) ?? `onRequest${method}`;
+}
+
+/** The pattern kiln shows and the runtime reads: /users/:id, /files/:path*. */
+export function formatPattern(segments: Segment[]): string {
+  return "/" + segments.map((s) => (s.kind === "literal" ? s.value : s.kind === "param" ? `:${s.name}` : `:${s.name}*`)).join("/");
+}
+
+/** The segments of a pattern that formatPattern wrote. */
+export function parsePattern(pattern: string): Segment[] {
+  return pattern
+    .split("/")
+    .filter(Boolean)
+    .map((part): Segment => {
+      if (!part.startsWith(":")) return { kind: "literal", value: part };
+      return part.endsWith("*") ? { kind: "catchall", name: part.slice(1, -1) } : { kind: "param", name: part.slice(1) };
+    });
+}
+
+const RANK = { literal: 0, param: 1, catchall: 2 } as const;
+
+/**
+ * Precedence, segment by segment: a literal, then [param], then
+ * [[catchall]]; a route that ends here (/files) before a catch-all that could
+ * also match it (/files/:path*). The router's walk tries children in this
+ * order; the build sorts the route table with it.
+ */
+export function comparePatterns(a: Segment[], b: Segment[]): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const sa = a[i], sb = b[i];
+    const d = RANK[sa.kind] - RANK[sb.kind];
+    if (d) return d;
+    if (sa.kind === "literal" && sb.kind === "literal" && sa.value !== sb.value) return sa.value < sb.value ? -1 : 1;
+  }
+  const ka = a[n]?.kind, kb = b[n]?.kind;
+  if (ka === undefined && kb === "catchall") return -1;
+  if (kb === undefined && ka === "catchall") return 1;
+  return a.length - b.length;
+}
+
+/**
+ * Whether a folder's _middleware runs for a route: the route file lies in that
+ * folder or below it. [param] folders are one folder whatever the param's
+ * name; a [[catchall]] file is in its parent folder, not in a [param] folder
+ * beside it. The router's tree has the same shape.
+ */
+export function folderCovers(folder: Segment[], route: Segment[]): boolean {
+  const inside = route[route.length - 1]?.kind === "catchall" ? route.slice(0, -1) : route;
+  return (
+    folder.length <= inside.length &&
+    folder.every((s, i) => (s.kind === "literal" ? inside[i].kind === "literal" && (inside[i] as { value: string }).value === s.value : inside[i].kind === "param"))
+  );
+}
