@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { scanPublic } from "../src/build/assets.js";
-import { assetKey } from "../src/runtime/fallback.js";
+import { assetKey } from "../src/runtime/static-files.js";
 
 function folder(files: string[]): string {
   const dir = mkdtempSync(join(tmpdir(), "kiln-assets-"));

@@ -4,7 +4,7 @@
 // are on. There is no file system at run time, so this is the only moment to look.
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { assetKey, type StaticFilesInput } from "../runtime/fallback.js";
+import { assetKey, type StaticFilesInput } from "../runtime/static-files.js";
 import { BuildError } from "./scan.js";
 
 /** Above this many files the list would cost more start-up time than it saves; the runtime then always asks. */

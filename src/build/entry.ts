@@ -2,7 +2,7 @@
 // handlers by name and hands the route table to the runtime.
 import { dirname, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { StaticFilesInput } from "../runtime/fallback.js";
+import type { StaticFilesInput } from "../runtime/static-files.js";
 import type { RouteFile, RouteTable } from "./scan.js";
 import type { TemplateSet } from "./template/index.js";
 

@@ -1,7 +1,7 @@
 // The build side of kiln (runs in Node): functions/ in, one Worker entry out.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { assetKey } from "../runtime/fallback.js";
+import { assetKey } from "../runtime/static-files.js";
 import { folderCovers } from "../runtime/routing.js";
 import { notFoundMode, scanPublic } from "./assets.js";
 import { compileTemplates } from "./template/index.js";

@@ -1,13 +1,13 @@
 // The `context` each handler gets. One small object per handler that runs:
 // what a handler may never read (next, waitUntil, data, ...) is made on first
 // read by a getter, so a handler that only answers costs one allocation.
-import { endOfChain, type StaticFiles } from "./fallback.js";
+import { endOfChain, type StaticFiles } from "./static-files.js";
 import type { Chain } from "./router.js";
 import type { Session, SessionSupport } from "./session.js";
 import type { EventContext, ExecutionContextLike } from "./types.js";
 
 /** What the handlers of one request share. */
-export class Run {
+export class ChainRun {
   data: Record<string, unknown> | undefined;
   passThrough = false;
   session: Session | undefined;
@@ -52,13 +52,13 @@ function mutable(response: Response): Response {
 }
 
 export class Context {
-  readonly #run: Run;
+  readonly #run: ChainRun;
   readonly #i: number;
   /** Whether a handler of this request opened the session: then its answer is this visitor's own. */
   static usedSession(context: unknown): boolean {
     return context instanceof Context && context.#run.session !== undefined;
   }
-  constructor(run: Run, i: number, readonly request: Request) {
+  constructor(run: ChainRun, i: number, readonly request: Request) {
     this.#run = run;
     this.#i = i;
   }

@@ -2,11 +2,11 @@
 // a route file should not have to write (HEAD, 405, OPTIONS, 400, 404, 500).
 // It stays synchronous while the handlers do: a Worker may return a Response
 // or a Promise, and every await skipped is time saved on each request.
-import { Run } from "./context.js";
+import { ChainRun } from "./context.js";
 import { isCsrf } from "./csrf.js";
 import { errorResponse } from "./errors.js";
 import { validate } from "./etag.js";
-import { endOfChain, fromAssets, pathOf, staticFiles, statusPage, type StaticFilesInput } from "./fallback.js";
+import { endOfChain, fromAssets, pathOf, staticFiles, statusPage, type StaticFilesInput } from "./static-files.js";
 import { BadPathError, createRouter, type RouteEntry } from "./router.js";
 import type { SessionSupport } from "./session.js";
 import type { ExecutionContextLike } from "./types.js";
@@ -30,7 +30,7 @@ function finish(request: Request, method: string, response: Response): Response 
   return out instanceof Response ? headless(method, out) : out.then((r) => headless(method, r));
 }
 
-function fail(run: Run, request: Request, err: unknown): Promise<Response> | Response {
+function answerThrown(run: ChainRun, request: Request, err: unknown): Promise<Response> | Response {
   console.error(err);
   if (run.passThrough) return fromAssets(request, run.env, run.files);
   const debug = run.env.DEBUG === true || run.env.DEBUG === "true";
@@ -64,19 +64,19 @@ export function createHandler(entries: RouteEntry[], options: AppOptions = {}) {
     if (found.chain.csrf && isCsrf(request)) return errorResponse(request, 403, "Forbidden: cross-site request");
     // Nothing to run (no route, no middleware): straight to the assets or the 405.
     if (found.chain.steps.length === 0) return endOfChain(found.chain, request, env, files, path);
-    const run = new Run(found.chain, env, ec, found.params, files, sessions, request);
+    const run = new ChainRun(found.chain, env, ec, found.params, files, sessions, request);
     try {
       const result = run.step(0, request);
       if (result instanceof Response && !run.session) {
         const out = finish(request, method, result);
-        return out instanceof Response ? out : out.catch((err) => fail(run, request, err));
+        return out instanceof Response ? out : out.catch((err) => answerThrown(run, request, err));
       }
       // A response that touched the session is private, no-store: no ETag, no 304.
       return Promise.resolve(result)
         .then((response) => (run.session ? run.session.commit(headless(method, response)) : finish(request, method, response)))
-        .catch((err) => fail(run, request, err));
+        .catch((err) => answerThrown(run, request, err));
     } catch (err) {
-      return fail(run, request, err);
+      return answerThrown(run, request, err);
     }
   }
 

@@ -34,7 +34,8 @@ export interface Chain {
   csrf: boolean;
 }
 
-interface Target {
+/** A route, catch-all or middleware file, placed at its node of the tree. */
+interface PlacedFile {
   pattern: string;
   cache: Handler | undefined;
   csrf: boolean | undefined;
@@ -49,11 +50,11 @@ interface Target {
 interface Node {
   children: Map<string, Node>;
   param?: Node;
-  route?: Target;
-  catchall?: Target;
-  middleware?: Target;
+  route?: PlacedFile;
+  catchall?: PlacedFile;
+  middleware?: PlacedFile;
   /** Chains for paths that end under this node without matching a route. */
-  fallback: Map<string, Chain>;
+  unmatched: Map<string, Chain>;
   names: string[];
 }
 
@@ -72,7 +73,7 @@ const newNode = (names: string[]): Node => ({
   route: undefined,
   catchall: undefined,
   middleware: undefined,
-  fallback: new Map(),
+  unmatched: new Map(),
   names,
 });
 
@@ -122,7 +123,7 @@ function middlewareSteps(nodes: Node[], method: string): Step[] {
 
 export function createRouter(entries: RouteEntry[]) {
   const root = newNode([]);
-  const literal = new Map<string, Target>();
+  const literal = new Map<string, PlacedFile>();
 
   for (const entry of entries) {
     let node = root;
@@ -145,7 +146,7 @@ export function createRouter(entries: RouteEntry[]) {
       }
     }
     const methods = toSteps(entry);
-    const target: Target = { pattern: entry.pattern, cache: entry.cache, csrf: entry.csrf, names, methods, nodes, chains: new Map(), allow: allowHeader(methods) };
+    const target: PlacedFile = { pattern: entry.pattern, cache: entry.cache, csrf: entry.csrf, names, methods, nodes, chains: new Map(), allow: allowHeader(methods) };
     if (entry.middleware) node.middleware = target;
     else if (catchall) node.catchall = target;
     else {
@@ -154,7 +155,7 @@ export function createRouter(entries: RouteEntry[]) {
     }
   }
 
-  function routeChain(target: Target, method: string): Chain {
+  function routeChain(target: PlacedFile, method: string): Chain {
     const own = stepsFor(target.methods, method);
     const end = own ? "assets" : method === "OPTIONS" ? "options" : "405";
     const steps = middlewareSteps(target.nodes, method);
@@ -166,7 +167,7 @@ export function createRouter(entries: RouteEntry[]) {
   }
 
   /** Segment by segment, in routing.ts's precedence: a literal, then [param], then [[catchall]]; backtracks when a branch dead-ends. */
-  function walk(node: Node, segs: string[], i: number, values: (string | string[])[], depth: number): Target | undefined {
+  function walk(node: Node, segs: string[], i: number, values: (string | string[])[], depth: number): PlacedFile | undefined {
     if (i === segs.length) {
       if (node.route) return node.route;
       if (node.catchall) values[depth] = [];
@@ -194,7 +195,7 @@ export function createRouter(entries: RouteEntry[]) {
   const toAssets: Match = { chain: { steps: [], end: "assets", allow: "", csrf: true }, params: {} };
 
   /** No route matched: the middleware of the folders the path goes through still runs, then the assets. */
-  function fallback(segs: string[], method: string): Match {
+  function unmatched(segs: string[], method: string): Match {
     if (!anyMiddleware) return toAssets; // nothing runs, so nothing can change the shared params
     const nodes = [root];
     const values: string[] = [];
@@ -205,8 +206,8 @@ export function createRouter(entries: RouteEntry[]) {
       if (next === node.param) values.push(seg);
       nodes.push((node = next));
     }
-    let chain = node.fallback.get(method);
-    if (!chain) node.fallback.set(method, (chain = { steps: middlewareSteps(nodes, method), end: "assets", allow: "", csrf: csrfOf(nodes, undefined) }));
+    let chain = node.unmatched.get(method);
+    if (!chain) node.unmatched.set(method, (chain = { steps: middlewareSteps(nodes, method), end: "assets", allow: "", csrf: csrfOf(nodes, undefined) }));
     return { chain, params: toParams(node.names, values) };
   }
 
@@ -223,7 +224,7 @@ export function createRouter(entries: RouteEntry[]) {
     if (encoded) for (let i = 0; i < segs.length; i++) segs[i] = decodeSegment(segs[i]);
     const values: (string | string[])[] = [];
     const target = walk(root, segs, 0, values, 0);
-    if (!target) return fallback(segs, method);
+    if (!target) return unmatched(segs, method);
     return { chain: target.chains.get(method) ?? routeChain(target, method), params: toParams(target.names, values) };
   }
 

@@ -1,6 +1,6 @@
-// What answers when a chain runs out of handlers: the static assets (then
-// the 404 page), or the framework's 405 and OPTIONS answers for a path that
-// exists.
+// The end of every chain: the static files in public/ (then the 404 page, or
+// index.html for a single-page app), or the framework's 405 and OPTIONS
+// answers for a path that exists.
 import { errorResponse, NO_STORE, wantsJson } from "./errors.js";
 import type { Chain } from "./router.js";
 
