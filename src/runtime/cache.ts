@@ -5,6 +5,7 @@
 // are etag.ts's, applied by the fetch handler to every response.
 import { hasSessionCookie } from "./session-cookie.js";
 import { Context } from "./context.js";
+import { errorResponse } from "./errors.js";
 import { etagsOf, httpDate, tagged } from "./etag.js";
 import type { EventContext, Handler } from "./types.js";
 
@@ -207,7 +208,7 @@ export function cacheRoute(policy: CacheExport, file: string, get?: Handler): Ha
         const now = await current(context, get);
         now.body?.cancel().catch(() => {});
         if (preconditionFailed(request, now)) {
-          return new Response("Precondition Failed\n", { status: 412, headers: { "cache-control": "no-store" } });
+          return errorResponse(request, 412, "Precondition Failed");
         }
       }
       return context.next();

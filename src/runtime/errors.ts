@@ -10,6 +10,12 @@ export function wantsJson(accept: string | null): boolean {
   return accept !== null && accept.includes("json") && !accept.includes("text/html");
 }
 
+/** The plain 404, the commonest answer of all: Accept is passed in, as the caller has read it already. */
+export function notFoundResponse(request: Request, accept: string | null): Response {
+  if (wantsJson(accept)) return errorResponse(request, 404, "Not Found");
+  return new Response(request.method === "HEAD" ? null : "Not Found\n", { status: 404, headers: NO_STORE });
+}
+
 export function errorResponse(
   request: Request,
   status: number,

@@ -1,7 +1,7 @@
 // The end of every chain: the static files in public/ (then the 404 page, or
 // index.html for a single-page app), or the framework's 405 and OPTIONS
 // answers for a path that exists.
-import { errorResponse, NO_STORE, wantsJson } from "./errors.js";
+import { errorResponse, notFoundResponse, wantsJson } from "./errors.js";
 import type { Chain } from "./router.js";
 
 interface AssetsBinding {
@@ -101,7 +101,7 @@ export function notFound(request: Request, env: Record<string, unknown>, files: 
   // Accept is read once: a header read costs a trip into the runtime.
   const accept = request.headers.get("accept");
   if (files.spa && isNavigation(request, accept)) return appShell(request, env, files, accept);
-  return statusPage(request, env, files, 404, accept) ?? plainNotFound(request, accept);
+  return statusPage(request, env, files, 404, accept) ?? notFoundResponse(request, accept);
 }
 
 /**
@@ -120,13 +120,9 @@ function appShell(request: Request, env: Record<string, unknown>, files: StaticF
   const assets = env.ASSETS as AssetsBinding;
   return assets
     .fetch(new Request(new URL("/", request.url), { method: request.method }))
-    .then((page) => (page.ok ? page : plainNotFound(request, accept)));
+    .then((page) => (page.ok ? page : notFoundResponse(request, accept)));
 }
 
-function plainNotFound(request: Request, accept: string | null): Response {
-  if (wantsJson(accept)) return errorResponse(request, 404, "Not Found");
-  return new Response(request.method === "HEAD" ? null : "Not Found\n", { status: 404, headers: NO_STORE });
-}
 
 /** `path` is request.url's path when the caller has it already (reading request.url again costs a copy). */
 export function fromAssets(
