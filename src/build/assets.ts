@@ -2,28 +2,19 @@
 // answer (so an unmatched path gets its 404 without a subrequest to
 // env.ASSETS), whether there is a 404 page, and the folder listings when they
 // are on. There is no file system at run time, so this is the only moment to look.
-import { existsSync, readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
 import { assetKey, type StaticFilesInput } from "../runtime/static-files.js";
 import { BuildError } from "./scan.js";
+import { walkFiles } from "./walk.js";
 
 /** Above this many files the list would cost more start-up time than it saves; the runtime then always asks. */
 export const MAX_LISTED_ASSETS = 2000;
-
-export function listFiles(dir: string): string[] | undefined {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) return undefined;
-  return readdirSync(dir, { recursive: true, encoding: "utf8" })
-    .map((f) => f.split("\\").join("/"))
-    .filter((f) => statSync(join(dir, f)).isFile())
-    .sort();
-}
 
 /**
  * `keys` is left out when the runtime must always ask the assets: too many
  * files, or a `_redirects` file, whose rules can answer any path.
  */
 export function scanPublic(dir: string, options: { listings?: boolean; spa?: boolean } = {}): StaticFilesInput {
-  const files = listFiles(dir);
+  const files = walkFiles(dir);
   if (!files) return {};
   const result: StaticFilesInput = { pages: [404, 500].filter((status) => files.includes(`${status}.html`)) };
   // As Pages decides: an index.html and no 404.html is a single-page app, unless the app says otherwise.

@@ -1,5 +1,5 @@
 // Finds the route files under functions/ and orders them into a route table.
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { checkTypedPaths, ExportError, readHandlerExports, type HandlerExport } from "./exports.js";
 import {
@@ -11,6 +11,7 @@ import {
   type Segment,
 } from "./route-path.js";
 import { comparePatterns } from "../runtime/routing.js";
+import { walkFiles } from "./walk.js";
 
 export interface RouteFile {
   /** Relative to functions/, forward slashes. */
@@ -47,22 +48,16 @@ export class BuildError extends Error {
 }
 
 export function listRouteFiles(functionsDir: string): string[] {
-  let entries: string[];
-  try {
-    if (!statSync(functionsDir).isDirectory()) throw new Error();
-    entries = readdirSync(functionsDir, { recursive: true, encoding: "utf8" });
-  } catch {
+  const entries = walkFiles(functionsDir);
+  if (!entries) {
     throw new BuildError([`${functionsDir}: no functions/ folder here (create it and put a route file in it, e.g. functions/index.ts)`]);
   }
-  return entries
-    .map((f) => f.split("\\").join("/"))
-    .filter(
+  return entries.filter(
       (f) =>
         ROUTE_EXTENSIONS.some((e) => f.endsWith(e)) &&
         !f.endsWith(".d.ts") &&
         !f.split("/").some((p) => p.startsWith(".") || p === "node_modules"),
-    )
-    .sort();
+    );
 }
 
 /** Reads functions/ into a route table, or throws a BuildError listing every problem. */
