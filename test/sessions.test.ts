@@ -42,6 +42,22 @@ function forgeCookie(secret: string, id = randomBytes(18).toString("base64url"),
 }
 
 const recordKey = (id: string) => `session:${createHash("sha256").update(id).digest("hex")}`;
+const revokedKey = (id: string) => `revoked:${createHash("sha256").update(id).digest("hex")}`;
+const idOf = (cookie: string) => cookie.split("=")[1].split(".")[0];
+
+/** What KV holds for a session: its record's data and whether it is marked as ended. */
+async function stored(cookie: string): Promise<{ data: unknown; revoked: boolean }> {
+  const ns = await app.mf.getKVNamespace("SESSIONS");
+  const text = await ns.get(recordKey(idOf(cookie)), "text");
+  return { data: text === null ? null : (JSON.parse(text) as { data: unknown }).data, revoked: (await ns.get(revokedKey(idOf(cookie)), "text")) !== null };
+}
+
+/** Asserts that workerd printed `expected` after `mark`; its output can arrive after the response, so it waits up to 5 s. */
+async function expectPrinted(expected: string | RegExp, mark = 0, read = () => output): Promise<void> {
+  const seen = () => (typeof expected === "string" ? read().slice(mark).includes(expected) : expected.test(read().slice(mark)));
+  for (let waited = 0; waited < 5000 && !seen(); waited += 20) await new Promise((r) => setTimeout(r, 20));
+  expect(read().slice(mark)).toMatch(expected);
+}
 
 describe("lazy: KV only when the session is used and changed", () => {
   it("1,000 anonymous requests make no KV write, no record and no cookie", async () => {
@@ -66,15 +82,15 @@ describe("lazy: KV only when the session is used and changed", () => {
     expect(res.headers.has("set-cookie")).toBe(false);
   });
 
-  it("a read-only request costs one read, no write and no Set-Cookie", async () => {
+  it("a read-only request costs two reads (the record and its revocation mark), no write and no Set-Cookie", async () => {
     const cookie = await newSession();
     const res = await app.fetch("/count", { headers: { cookie } });
-    expect(kv(res)).toEqual({ reads: 1, writes: 0 });
+    expect(kv(res)).toEqual({ reads: 2, writes: 0 });
     expect(res.headers.has("set-cookie")).toBe(false);
     expect(await res.json()).toMatchObject({ visits: 1 });
   });
 
-  it("a change costs one write, and the cookie is HttpOnly, SameSite=Lax, Path=/", async () => {
+  it("a change costs one write (and a read of the revocation mark after it), and the cookie is HttpOnly, SameSite=Lax, Path=/", async () => {
     const first = await app.fetch("/count", { method: "POST" });
     expect(kv(first)).toEqual({ reads: 0, writes: 1 });
     const header = first.headers.get("set-cookie")!;
@@ -86,7 +102,7 @@ describe("lazy: KV only when the session is used and changed", () => {
     expect(first.headers.get("vary")).toBe("Cookie");
     const cookie = cookieOf(first);
     const second = await app.fetch("/count", { method: "POST", headers: { cookie } });
-    expect(kv(second)).toEqual({ reads: 1, writes: 1 });
+    expect(kv(second)).toEqual({ reads: 3, writes: 1 });
     expect(await second.json()).toEqual({ visits: 2 });
   });
 
@@ -236,7 +252,7 @@ describe("bad cookies are anonymous sessions, never a 500", () => {
     await ns.put(recordKey(id), JSON.stringify({ data: { visits: 4 }, flash: {}, created: now, deadline: now + 3600_000 }));
     const res = await app.fetch("/count", { headers: { cookie } });
     expect(await res.json()).toMatchObject({ visits: 4 });
-    expect(kv(res)).toEqual({ reads: 1, writes: 0 });
+    expect(kv(res)).toEqual({ reads: 2, writes: 0 });
     expect(cookieOf(res)).not.toBe(cookie);
     expect(await visits(cookieOf(res))).toBe(4);
   });
@@ -317,10 +333,12 @@ describe("limits, CSRF and KV failures", () => {
 
   it("a KV read that fails gives an anonymous session and a warning", async () => {
     const cookie = await newSession();
+    const mark = output.length;
     const res = await app.fetch("/count", { headers: { cookie, "x-kv-fail": "get" } });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ visits: null, user: null });
-    expect(output).toContain("reading the session from KV failed");
+    expect(res.headers.has("set-cookie")).toBe(false);
+    await expectPrinted("reading the session from KV failed", mark);
   });
 
   it("a KV write that fails is retried once", async () => {
@@ -344,5 +362,194 @@ describe("limits, CSRF and KV failures", () => {
     );
     expect(results.every((s) => s === 200)).toBe(true);
     expect(await visits(cookie)).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe("KV faults lose nothing", () => {
+  const changes: [string, string, (cookie: string) => Promise<RequestInit>][] = [
+    ["a change", "/count", async () => ({ method: "POST" })],
+    ["a login (regenerate)", "/login", async () => ({ method: "POST" })],
+    ["a logout (destroy)", "/logout", async () => ({ method: "POST" })],
+    [
+      "a form checked with its CSRF token",
+      "/form",
+      async (cookie) => {
+        const token = await (await app.fetch("/form", { headers: { cookie } })).text();
+        return { method: "POST", body: new URLSearchParams({ csrf: token, text: "hi" }) };
+      },
+    ],
+  ];
+  it.each(changes)("%s after a failed KV read answers 503, writes nothing and keeps the session", async (_, path, init) => {
+    const cookie = await newSession();
+    const mark = output.length;
+    const request = await init(cookie);
+    const res = await app.fetch(path, { ...request, headers: { cookie, "x-kv-fail": "get" } });
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("1");
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    expect(res.headers.has("set-cookie")).toBe(false);
+    expect(kv(res).writes).toBe(0);
+    await expectPrinted("reading the session from KV failed", mark);
+    expect(await stored(cookie)).toEqual({ data: { visits: 1 }, revoked: false });
+    expect(await visits(cookie)).toBe(1);
+  });
+
+  it("a login whose new record cannot be saved keeps the old session: 503, nothing deleted", async () => {
+    const old = await newSession();
+    const mark = output.length;
+    const res = await app.fetch("/login", { method: "POST", headers: { cookie: old, "x-kv-fail": "put@session:" } });
+    expect(res.status).toBe(503);
+    expect(res.headers.has("set-cookie")).toBe(false);
+    expect(kv(res)).toEqual({ reads: 2, writes: 2 }); // the new record, tried twice; no delete
+    await expectPrinted(/saving the session failed \(attempt 2\)/, mark);
+    expect(await stored(old)).toEqual({ data: { visits: 1 }, revoked: false });
+    expect(await visits(old)).toBe(1);
+  });
+
+  it("a login that cannot end the old session answers 503 and sends no new cookie", async () => {
+    const old = await newSession();
+    const mark = output.length;
+    const res = await app.fetch("/login", { method: "POST", headers: { cookie: old, "x-kv-fail": "put@revoked:" } });
+    expect(res.status).toBe(503);
+    expect(res.headers.has("set-cookie")).toBe(false);
+    await expectPrinted(/ending the session failed \(attempt 2\)/, mark);
+    expect(await visits(old)).toBe(1);
+  });
+
+  it("a logout that cannot mark the session ended answers 503 and the old cookie stays what it was", async () => {
+    const cookie = await newSession();
+    const mark = output.length;
+    const res = await app.fetch("/logout", { method: "POST", headers: { cookie, "x-kv-fail": "put,delete" } });
+    expect(res.status).toBe(503);
+    expect(res.headers.has("set-cookie")).toBe(false);
+    await expectPrinted(/ending the session failed \(attempt 2\)/, mark);
+    expect(await stored(cookie)).toEqual({ data: { visits: 1 }, revoked: false });
+    expect(await visits(cookie)).toBe(1);
+  });
+
+  it("a logout whose delete fails still ends the session it says it cleared", async () => {
+    const cookie = await newSession();
+    const mark = output.length;
+    const res = await app.fetch("/logout", { method: "POST", headers: { cookie, "x-kv-fail": "delete" } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("set-cookie")).toMatch(/kiln_session=; Max-Age=0/);
+    expect(await visits(cookie)).toBe(null);
+    expect((await stored(cookie)).revoked).toBe(true);
+    await expectPrinted(/deleting an ended session's record failed \(attempt 2\)/, mark);
+  });
+});
+
+describe("destroy() is final", () => {
+  it("a change that loaded the session before a logout and writes after it does not bring the record back", async () => {
+    const cookie = await newSession();
+    // The cart POST reads at once and its write lands 1 s later; the logout starts reading 300 ms in.
+    const slowChange = app.fetch("/count", { method: "POST", headers: { cookie, "x-kv-slow-put": "1000" } });
+    const logout = app.fetch("/logout", { method: "POST", headers: { cookie, "x-kv-slow-get": "300" } });
+    const [change, out] = await Promise.all([slowChange, logout]);
+    expect(out.status).toBe(200);
+    expect(change.status).toBe(200);
+    expect(await change.json()).toEqual({ visits: 2 }); // it did load the session before the logout
+    expect(await stored(cookie)).toEqual({ data: null, revoked: true });
+    expect(await visits(cookie)).toBe(null);
+    expect(change.headers.get("set-cookie")).toMatch(/kiln_session=; Max-Age=0/); // the browser keeps the logout's cleared cookie
+  });
+
+  it("a record that comes back anyway (a write from a location that had not seen the logout) is refused", async () => {
+    const cookie = await newSession();
+    const before = await (await app.mf.getKVNamespace("SESSIONS")).get(recordKey(idOf(cookie)), "text");
+    expect((await app.fetch("/logout", { method: "POST", headers: { cookie } })).status).toBe(200);
+    await (await app.mf.getKVNamespace("SESSIONS")).put(recordKey(idOf(cookie)), before!);
+    expect(await visits(cookie)).toBe(null);
+    const res = await app.fetch("/count", { method: "POST", headers: { cookie } });
+    expect(idOf(cookieOf(res))).not.toBe(idOf(cookie));
+  });
+
+  it("a login's old id stays dead too", async () => {
+    const old = await newSession();
+    const before = await (await app.mf.getKVNamespace("SESSIONS")).get(recordKey(idOf(old)), "text");
+    const res = await app.fetch("/login", { method: "POST", headers: { cookie: old } });
+    expect(kv(res)).toEqual({ reads: 2, writes: 3 }); // new record, mark, delete
+    expect(await stored(old)).toEqual({ data: null, revoked: true });
+    await (await app.mf.getKVNamespace("SESSIONS")).put(recordKey(idOf(old)), before!);
+    expect(await visits(old)).toBe(null);
+    expect(await visits(cookieOf(res))).toBe(1);
+  });
+});
+
+describe("one spelling per cookie and token", () => {
+  const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  /** The three other spellings of a 43-character signature (32 bytes): its last character's 2 low bits are unused. */
+  const siblings = (text: string) => {
+    const at = ALPHABET.indexOf(text.at(-1)!);
+    expect(at % 4).toBe(0);
+    return ALPHABET.slice(at + 1, at + 4).split("").map((c) => text.slice(0, -1) + c);
+  };
+
+  it("a cookie whose signature is spelled another way is anonymous", async () => {
+    const cookie = await newSession();
+    expect(await visits(cookie)).toBe(1);
+    for (const other of siblings(cookie)) expect(await visits(other)).toBe(null);
+    expect(await visits(cookie.replace(/\./g, "%2E"))).toBe(null); // percent-encoded: the same after decoding, not the same spelling
+  });
+
+  it("a CSRF token spelled another way is refused", async () => {
+    const page = await app.fetch("/form");
+    const cookie = cookieOf(page);
+    const token = await page.text();
+    const post = (csrf: string) => app.fetch("/form", { method: "POST", headers: { cookie }, body: new URLSearchParams({ csrf, text: "hi" }) });
+    for (const other of siblings(token)) expect((await post(other)).status).toBe(403);
+    expect((await post(token)).status).toBe(200);
+  });
+
+  const twice: [string, (a: string, b: string) => string][] = [
+    ["a space before =", (a, b) => `kiln_session =${a}; kiln_session=${b}`],
+    ["spaces around = and the value", (a, b) => `kiln_session=${a}; kiln_session = ${b} `],
+    ["a tab", (a, b) => `kiln_session=${a};\tkiln_session\t=${b}`],
+  ];
+  it.each(twice)("the session cookie named twice (%s) is ambiguous: anonymous", async (_, header) => {
+    const a = (await newSession()).split("=")[1];
+    const b = (await newSession()).split("=")[1];
+    const res = await app.fetch("/count", { headers: { cookie: header(a, b) } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ visits: null, user: null });
+  });
+
+  it("named once, with spaces a cookie parser trims, it is the session cookie", async () => {
+    const value = (await newSession()).split("=")[1];
+    expect(await visits(`other=1; kiln_session = ${value}`)).toBe(1);
+  });
+});
+
+describe("numeric settings", () => {
+  it.each([
+    ["SESSION_MAX_BYTES", "abc", 'SESSION_MAX_BYTES must be a whole number of bytes from 1024 to 26214400 (got "abc")'],
+    ["SESSION_MAX_BYTES", "0x10000", 'SESSION_MAX_BYTES must be a whole number of bytes from 1024 to 26214400 (got "0x10000")'],
+    ["SESSION_IDLE_TIMEOUT", "1e5", 'SESSION_IDLE_TIMEOUT must be a whole number of seconds from 60 to 34560000 (got "1e5")'],
+    ["SESSION_MAX_AGE", "86400.5", 'SESSION_MAX_AGE must be a whole number of seconds from 60 to 34560000 (got "86400.5")'],
+  ])("%s = %j is a configuration error, never a limit switched off", async (name, value, message) => {
+    let logged = "";
+    const broken = await startApp(ROOT, { bindings: { SESSION_SECRET: SECRET_A, [name]: value, DEBUG: "true" }, onOutput: (t) => (logged += t) });
+    try {
+      const res = await broken.fetch("/big", { method: "POST" });
+      expect(res.status).toBe(500);
+      expect(await res.text()).toContain(`SessionConfigError: ${message}`);
+      await expectPrinted(message, 0, () => logged);
+      expect(await (await broken.fetch("/anon")).text()).toBe("hello");
+    } finally {
+      await broken.dispose();
+    }
+  });
+
+  it("whole numbers in range are used", async () => {
+    const tuned = await startApp(ROOT, { bindings: { SESSION_SECRET: SECRET_A, SESSION_MAX_BYTES: "2048", SESSION_MAX_AGE: "3600", SESSION_IDLE_TIMEOUT: "600" } });
+    try {
+      const big = await tuned.fetch("/big", { method: "POST" });
+      expect(big.status).toBe(413);
+      expect(await big.text()).toMatch(/over the budget of 2048 \(SESSION_MAX_BYTES\)/);
+      const res = await tuned.fetch("/count", { method: "POST" });
+      expect(res.headers.get("set-cookie")).toMatch(/Max-Age=(3600|3599)/);
+    } finally {
+      await tuned.dispose();
+    }
   });
 });

@@ -1,15 +1,23 @@
 // context.session: a signed cookie that carries a random id, and the data in
 // Workers KV (binding SESSIONS) under a hash of that id. Lazy: no KV read until
 // a handler asks, no KV write and no Set-Cookie unless something changed.
+// KV has no compare-and-set, so an ended session is marked under a second key
+// (revoked:<hash>) that every load reads beside the record: a write already in
+// flight may put the record back, but no load accepts it (docs/sessions.md).
 import { parseCookie, stringifySetCookie } from "cookie";
-import { base64url } from "./base64url.js";
+import { base64url, fromBase64url } from "./base64url.js";
+import { errorResponse } from "./errors.js";
+import { COOKIE_NAME } from "./session-cookie.js";
 
-export const COOKIE_NAME = "kiln_session";
 /** A cookie value longer than this is not ours (ours is under 90 characters). */
 const MAX_COOKIE = 4096;
 const DEFAULT_IDLE = 24 * 3600;
 const DEFAULT_MAX_AGE = 7 * 24 * 3600;
 const DEFAULT_MAX_BYTES = 64 * 1024;
+/** Browsers cap a cookie's lifetime at 400 days, so a longer session could not be kept. */
+const MAX_SECONDS = 400 * 24 * 3600;
+/** KV's largest value. */
+const MAX_BYTES = 25 * 1024 * 1024;
 const COOKIE_SHAPE = /^([A-Za-z0-9_-]{24})\.([0-9a-z]{1,10})\.([A-Za-z0-9_-]{43})$/;
 
 interface KVLike {
@@ -48,11 +56,6 @@ function hmacKey(secret: string): Promise<CryptoKey> {
   return key;
 }
 
-function fromBase64url(text: string): Uint8Array<ArrayBuffer> {
-  const s = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
-  return Uint8Array.from(s, (c) => c.charCodeAt(0));
-}
-
 /** 144 random bits from the platform's CSPRNG. */
 function newId(): string {
   return base64url(crypto.getRandomValues(new Uint8Array(18)));
@@ -64,6 +67,7 @@ async function sign(secret: string, data: string): Promise<string> {
 
 async function verifyAny(secrets: string[], data: string, signature: string): Promise<boolean> {
   const sig = fromBase64url(signature);
+  if (!sig) return false;
   for (const secret of secrets) {
     if (await crypto.subtle.verify("HMAC", await hmacKey(secret), sig, enc.encode(data))) return true;
   }
@@ -75,6 +79,9 @@ async function recordKey(id: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", enc.encode(id));
   return `session:${[...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
 }
+
+/** The key whose presence says the session ended (destroy or regenerate), whatever the record says. */
+const revokedKey = (key: string) => `revoked:${key.slice(8)}`;
 
 function readSecrets(env: Record<string, unknown>): string[] {
   const raw = env.SESSION_SECRET;
@@ -90,12 +97,20 @@ function readSecrets(env: Record<string, unknown>): string[] {
   return secrets;
 }
 
-function seconds(env: Record<string, unknown>, name: string, fallback: number): number {
+/** A numeric setting: digits only (or a whole number from wrangler.toml), so a typo stops the app instead of lifting a limit. */
+function setting(env: Record<string, unknown>, name: string, fallback: number, min: number, max: number, unit: string): number {
   const value = env[name];
   if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 60) throw new SessionConfigError(`${name} must be a number of seconds, at least 60 (got ${String(value)})`);
+  const n = typeof value === "number" ? value : typeof value === "string" && /^[0-9]{1,10}$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new SessionConfigError(`${name} must be a whole number of ${unit} from ${min} to ${max} (got ${JSON.stringify(value)})`);
+  }
   return n;
+}
+
+/** A KV expiration (seconds) at the session's deadline; KV wants one at least 60 s ahead. */
+function expiration(deadline: number, now: number): number {
+  return Math.max(Math.floor(deadline / 1000), Math.floor(now / 1000) + 60);
 }
 
 /** A null-prototype copy, so keys like __proto__ stay plain data. */
@@ -119,13 +134,24 @@ function parseRecord(text: string, now: number): SessionRecord | undefined {
   return { data: plain(r.data), flash: plain(r.flash), created: r.created, deadline: r.deadline };
 }
 
-/** True when the request has exactly one session cookie; a second one is someone else's doing. */
+const asSent = (value: string) => value;
+
+/**
+ * The session cookie's value when the header names it exactly once; a second one is someone
+ * else's doing, so neither counts. Each pair is read by the `cookie` package's own parser, so
+ * "kiln_session =a" is the same name, as it is to any server that parses it that way. Values
+ * are not percent-decoded: our cookie has one spelling.
+ */
 function sessionCookie(header: string | null): string | undefined {
   if (!header) return undefined;
-  let count = 0;
-  for (const part of header.split(";")) if (part.trimStart().startsWith(`${COOKIE_NAME}=`)) count++;
-  if (count !== 1) return undefined;
-  return parseCookie(header)[COOKIE_NAME];
+  let value: string | undefined;
+  for (const part of header.split(";")) {
+    const pair = parseCookie(part, { decode: asSent });
+    if (!(COOKIE_NAME in pair)) continue;
+    if (value !== undefined) return undefined;
+    value = pair[COOKIE_NAME] ?? "";
+  }
+  return value;
 }
 
 export class Session {
@@ -135,12 +161,19 @@ export class Session {
   #secrets: string[] = [];
   #kv!: KVLike;
   #id: string | undefined;
+  /** The id whose record this request read from KV, if any. */
+  #loaded: string | undefined;
   #record!: SessionRecord;
   #newFlash: Record<string, unknown> = Object.create(null);
   #dirty = false;
   #refresh = false;
   #destroyed = false;
-  #dead: string[] = [];
+  /** The loaded id ends with this request (destroy or regenerate). */
+  #revoke = false;
+  /** KV could not be read: what the handlers saw was a stand-in, not the visitor's session. */
+  #readFailed = false;
+  /** A handler was told "not this session's token" when the truth was unknown. */
+  #guessed = false;
   #idle = DEFAULT_IDLE;
   #maxBytes = DEFAULT_MAX_BYTES;
 
@@ -161,9 +194,9 @@ export class Session {
     }
     this.#kv = kv;
     this.#secrets = readSecrets(env);
-    this.#idle = seconds(env, "SESSION_IDLE_TIMEOUT", DEFAULT_IDLE);
-    const maxAge = seconds(env, "SESSION_MAX_AGE", DEFAULT_MAX_AGE);
-    this.#maxBytes = env.SESSION_MAX_BYTES === undefined ? DEFAULT_MAX_BYTES : Number(env.SESSION_MAX_BYTES);
+    this.#idle = setting(env, "SESSION_IDLE_TIMEOUT", DEFAULT_IDLE, 60, MAX_SECONDS, "seconds");
+    const maxAge = setting(env, "SESSION_MAX_AGE", DEFAULT_MAX_AGE, 60, MAX_SECONDS, "seconds");
+    this.#maxBytes = setting(env, "SESSION_MAX_BYTES", DEFAULT_MAX_BYTES, 1024, MAX_BYTES, "bytes");
     const now = Date.now();
     this.#record = { data: Object.create(null), flash: Object.create(null), created: now, deadline: now + maxAge * 1000 };
 
@@ -174,16 +207,20 @@ export class Session {
     if (!(await verifyAny(this.#secrets, `${COOKIE_NAME}=${id}.${issued}`, signature))) return;
     const age = now / 1000 - parseInt(issued, 36);
     if (age > this.#idle || age < -60) return;
+    const key = await recordKey(id);
     let text: string | null;
+    let revoked: string | null;
     try {
-      text = await kv.get(await recordKey(id), "text");
+      [text, revoked] = await Promise.all([kv.get(key, "text"), kv.get(revokedKey(key), "text")]);
     } catch (err) {
-      console.warn(`kiln: reading the session from KV failed; the request goes on without it: ${String(err)}`);
+      this.#readFailed = true;
+      console.warn(`kiln: reading the session from KV failed; the request goes on without it and may not change it: ${String(err)}`);
       return;
     }
+    if (revoked !== null) return; // ended, even if a write that was in flight put the record back
     const record = text === null ? undefined : parseRecord(text, now);
     if (!record) return; // a record we never wrote, or one that is gone: never adopt the id
-    this.#id = id;
+    this.#id = this.#loaded = id;
     this.#record = record;
     // An active session's cookie is reissued now and then, so the idle timeout counts from the last visit.
     this.#refresh = age > this.#idle / 4;
@@ -240,7 +277,7 @@ export class Session {
   /** New id, same data, old id dead. Call it when the user logs in (or their rights change). */
   async regenerate(): Promise<void> {
     await this.#load();
-    if (this.#id) this.#dead.push(this.#id);
+    if (this.#id !== undefined && this.#id === this.#loaded) this.#revoke = true;
     this.#id = newId();
     this.#dirty = true;
   }
@@ -248,7 +285,7 @@ export class Session {
   /** Deletes the record and clears the cookie. */
   async destroy(): Promise<void> {
     await this.#load();
-    if (this.#id) this.#dead.push(this.#id);
+    if (this.#id !== undefined && this.#id === this.#loaded) this.#revoke = true;
     this.#id = undefined;
     this.#record.data = Object.create(null);
     this.#record.flash = Object.create(null);
@@ -269,6 +306,7 @@ export class Session {
 
   async verifyCsrfToken(token: unknown): Promise<boolean> {
     await this.#load();
+    if (this.#readFailed) this.#guessed = true;
     if (!this.#id || typeof token !== "string" || !/^[A-Za-z0-9_-]{43}$/.test(token)) return false;
     return verifyAny(this.#secrets, `csrf:${this.#id}`, token);
   }
@@ -292,77 +330,88 @@ export class Session {
     });
   }
 
-  /** Saves what changed (one KV write) and sets the headers; called once, after the handlers. */
+  /**
+   * Saves what changed and sets the headers; called once, after the handlers. Order matters:
+   * the new record first (a failed login keeps the old session), then the revocation mark
+   * (from then on no load accepts the old id), then the old record's delete.
+   */
   async commit(response: Response): Promise<Response> {
     if (!this.#loading) return response;
     await this.#loading;
+    if (this.#readFailed && (this.#dirty || this.#destroyed || this.#guessed)) return this.#unavailable(response);
     const out = new Response(response.body, response);
     out.headers.set("cache-control", "private, no-store");
     out.headers.append("vary", "Cookie");
     const now = Date.now();
-    for (const id of this.#dead) {
-      try {
-        await this.#kv.delete(await recordKey(id));
-      } catch (err) {
-        console.warn(`kiln: deleting an old session record failed: ${String(err)}`);
+    const expires = expiration(this.#record.deadline, now);
+    if (this.#dirty) {
+      const key = await recordKey((this.#id ??= newId()));
+      const record = JSON.stringify({ ...this.#record, flash: { ...this.#record.flash, ...this.#newFlash } });
+      if (!(await this.#retry("saving the session", () => this.#kv.put(key, record, { expiration: expires })))) return this.#unavailable(response);
+      if (this.#id === this.#loaded && (await this.#endedMeanwhile(key))) {
+        // A logout committed while this request ran: the serial order is "this change, then the
+        // logout", so the change goes with the session and the browser keeps its cleared cookie.
+        await this.#retry("deleting a session record written after its logout", () => this.#kv.delete(key));
+        out.headers.append("set-cookie", this.#cookie("", 0));
+        return out;
       }
+    }
+    if (this.#revoke) {
+      const key = await recordKey(this.#loaded!);
+      if (!(await this.#retry("ending the session", () => this.#kv.put(revokedKey(key), "1", { expiration: expires })))) return this.#unavailable(response);
+      // The id is dead already; a record left behind is unreachable and expires at its deadline.
+      await this.#retry("deleting an ended session's record", () => this.#kv.delete(key));
     }
     if (this.#destroyed && !this.#dirty) {
       out.headers.append("set-cookie", this.#cookie("", 0));
       return out;
     }
-    const maxAge = Math.floor((this.#record.deadline - now) / 1000);
-    if (this.#dirty) {
-      const id = (this.#id ??= newId());
-      const record = { ...this.#record, flash: { ...this.#record.flash, ...this.#newFlash } };
-      const saved = await this.#save(id, JSON.stringify(record), Math.max(Math.floor(this.#record.deadline / 1000), Math.floor(now / 1000) + 60));
-      if (!saved) {
-        return new Response("The session could not be saved. Please try again.\n", {
-          status: 503,
-          headers: { "retry-after": "1", "cache-control": "no-store" },
-        });
-      }
-    } else if (!this.#refresh || !this.#id) {
-      return out;
-    }
+    if (!this.#dirty && (!this.#refresh || !this.#id)) return out;
     const issued = Math.floor(now / 1000).toString(36);
     const signature = await sign(this.#secrets[0], `${COOKIE_NAME}=${this.#id}.${issued}`);
-    out.headers.append("set-cookie", this.#cookie(`${this.#id}.${issued}.${signature}`, maxAge));
+    out.headers.append("set-cookie", this.#cookie(`${this.#id}.${issued}.${signature}`, Math.floor((this.#record.deadline - now) / 1000)));
     return out;
   }
 
-  /** One write; on failure (KV allows one write a second per key) one retry a second later. */
-  async #save(id: string, value: string, expiration: number): Promise<boolean> {
-    const key = await recordKey(id);
-    for (let attempt = 0; attempt < 2; attempt++) {
+  /**
+   * Read after our own write. A logout that marked the session before this read shows here (in
+   * this location at once, elsewhere within KV's 60 s), and then our write must go; one that
+   * marks it after this read deletes the record after our write itself.
+   */
+  async #endedMeanwhile(key: string): Promise<boolean> {
+    try {
+      return (await this.#kv.get(revokedKey(key), "text")) !== null;
+    } catch (err) {
+      console.warn(`kiln: checking the session for a logout after saving it failed: ${String(err)}`);
+      return false; // every later load checks the mark again
+    }
+  }
+
+  /** A store fault: no cookie changes and nothing the old cookie reaches was touched, so the visitor keeps what they had. */
+  #unavailable(response: Response): Response {
+    response.body?.cancel().catch(() => {});
+    return errorResponse(this.#request, 503, "Service Unavailable: the session store failed, so your session was left as it was. Please try again.", undefined, {
+      "retry-after": "1",
+    });
+  }
+
+  /** One KV write; on failure (KV allows one write a second per key) one retry a second later. */
+  async #retry(what: string, write: () => Promise<void>): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
       try {
-        await this.#kv.put(key, value, { expiration });
+        await write();
         return true;
       } catch (err) {
-        console.warn(`kiln: saving the session failed (attempt ${attempt + 1}): ${String(err)}`);
-        if (attempt === 0) await new Promise((r) => setTimeout(r, 1000));
+        console.warn(`kiln: ${what} failed (attempt ${attempt}): ${String(err)}`);
+        if (attempt === 2) return false;
+        await new Promise((r) => setTimeout(r, 1000));
       }
     }
-    return false;
   }
-}
-
-/** Unsafe methods from another site, on a request that carries the session cookie, are refused (CSRF). */
-export function isCrossSiteWithSession(request: Request): boolean {
-  const method = request.method;
-  if (method !== "POST" && method !== "PUT" && method !== "PATCH" && method !== "DELETE") return false;
-  const headers = request.headers;
-  if (!(headers.get("cookie") ?? "").includes(`${COOKIE_NAME}=`)) return false;
-  const site = headers.get("sec-fetch-site");
-  if (site) return site !== "same-origin" && site !== "none";
-  const origin = headers.get("origin");
-  if (!origin) return false;
-  return origin !== new URL(request.url).origin;
 }
 
 export const sessions = {
   open: (request: Request, env: Record<string, unknown>) => new Session(request, env),
-  isCrossSite: isCrossSiteWithSession,
 };
 
 export type SessionSupport = typeof sessions;
