@@ -7,11 +7,17 @@ import { build, BuildError } from "../src/build/index.js";
 import { bundleEntry, startApp, type TestApp } from "./helpers/app.js";
 
 const ROOT = resolve(import.meta.dirname, "fixtures/templates");
+const SECRET = "templates-test-secret-of-32-chars!!";
 let app: TestApp;
+/** The same app with DEBUG on, which shows an error's message in the 500. */
+let debugApp: TestApp;
 beforeAll(async () => {
-  app = await startApp(ROOT, { bindings: { SESSION_SECRET: "templates-test-secret-of-32-chars!!" } });
+  [app, debugApp] = await Promise.all([
+    startApp(ROOT, { bindings: { SESSION_SECRET: SECRET } }),
+    startApp(ROOT, { bindings: { SESSION_SECRET: SECRET, DEBUG: "true" } }),
+  ]);
 });
-afterAll(() => app?.dispose());
+afterAll(() => Promise.all([app?.dispose(), debugApp?.dispose()]));
 
 const page = async (path: string, init?: RequestInit) => (await app.fetch(path, init)).text();
 
@@ -84,6 +90,71 @@ describe("rendering", () => {
   });
 });
 
+describe("hostile data and templates", () => {
+  /** An attribute value as the browser reads it: up to its closing quote, then character references decoded. */
+  function attribute(html: string, id: string): string {
+    const m = new RegExp(`<div id="${id}" data-x=(["'])((?:(?!\\1).)*)\\1></div>`, "s").exec(html);
+    if (!m) throw new Error(`no well-formed <div id="${id}"> in:\n${html}`);
+    const named: Record<string, string> = { quot: '"', apos: "'", amp: "&", lt: "<", gt: ">" };
+    return m[2].replace(/&(?:#(\d+)|#x([0-9a-f]+)|(\w+));/gi, (ref, dec, hex, name) =>
+      dec ? String.fromCodePoint(Number(dec)) : hex ? String.fromCodePoint(parseInt(hex, 16)) : (named[name] ?? ref),
+    );
+  }
+
+  it("tojson is valid JSON inside double- and single-quoted attributes and <script>, and breaks out of none", async () => {
+    const data = {
+      quote: 'say "hi"',
+      apos: "it's",
+      html: "</div><script>alert(1)</script>",
+      entities: "&quot; &amp; &#39; &",
+      breakout: 'x" onmouseover="alert(1)',
+      breakout2: "x' onmouseover='alert(1)",
+      backslash: 'a\\"b\\',
+      'k"e\'y': [1, "two", null, true, { deep: "\u2028" }],
+    };
+    const html = await page(`/json-attrs?data=${encodeURIComponent(JSON.stringify(data))}`);
+    expect(JSON.parse(attribute(html, "dq"))).toEqual(data);
+    expect(JSON.parse(attribute(html, "sq"))).toEqual(data);
+    const script = /<script>const data = (.*);<\/script>/s.exec(html)![1];
+    expect(script).not.toMatch(/<\/|<!--/);
+    expect(JSON.parse(script)).toEqual(data);
+  });
+
+  it("stops a macro that calls itself without end: 500, and with DEBUG a message naming the macro and the limit", async () => {
+    const res = await app.fetch("/recursion?endless");
+    expect(res.status).toBe(500);
+    expect(await res.text()).not.toContain("again");
+    const debug = await debugApp.fetch("/recursion?endless");
+    expect(debug.status).toBe(500);
+    expect(await debug.text()).toContain('macro "again" nested more than 100 calls deep'); // the name and the limit
+  });
+
+  it("lets a recursive macro go 100 levels deep, and no further", async () => {
+    expect(await page("/recursion?n=3")).toBe("3 2 1\n");
+    expect((await debugApp.fetch("/recursion?endless")).status).toBe(500); // a failed render leaves no count behind
+    const deep = await debugApp.fetch("/recursion?n=100");
+    expect(deep.status).toBe(200);
+    expect((await deep.text()).trim().split(" ")).toEqual(Array.from({ length: 100 }, (_, i) => String(100 - i)));
+    const tooDeep = await debugApp.fetch("/recursion?n=101");
+    expect(tooDeep.status).toBe(500);
+    expect(await tooDeep.text()).toContain('macro "down" nested more than 100 calls deep');
+  });
+
+  it("renders data keys named like methods and prototype properties as data, and nothing from Object.prototype", async () => {
+    const res = await app.fetch("/keys");
+    expect(res.status).toBe(200);
+    expect((await res.text()).trim().split("\n")).toEqual([
+      "has:i1+i2|k|v|c|c|p|p|h|t|vo",
+      "has items():items=i1,i2;keys=k;values=v;__proto__=p;constructor=c;hasOwnProperty=h;toString=t;valueOf=vo;",
+      "lacks:[][][][][][][][][][][][]",
+      "lacks items():a=1;b=2;|a,b|1,2",
+      "scope:top proto|top own|[][]|x|a1b2|set|i",
+      "block:b",
+      "macro:cp",
+    ]);
+  });
+});
+
 describe("template build errors, with file and line", () => {
   function problems(files: Record<string, string>): Promise<string[]> {
     const root = mkdtempSync(join(tmpdir(), "kiln-tpl-"));
@@ -112,6 +183,40 @@ describe("template build errors, with file and line", () => {
     ['{% include "missing.html" %}', 'templates/t.html:1: no template "missing.html" in templates/'],
   ])("%s", async (text, message) => {
     expect(await problems({ "templates/t.html": text })).toEqual([message]);
+  });
+
+  it.each([
+    ["extends itself", { "a.html": '{% extends "a.html" %}' }, "templates/a.html:1: a.html → a.html: a template extends itself"],
+    ["includes itself", { "a.html": 'x\n{% if deep %}{% include "a.html" %}{% endif %}' }, "templates/a.html:2: a.html → a.html: a template includes itself"],
+    ["imports itself", { "a.html": '{% macro m() %}{% endmacro %}\n{% from "a.html" import m %}' }, "templates/a.html:2: a.html → a.html: a template imports itself"],
+    [
+      "a extends b extends a",
+      { "a.html": '{% extends "b.html" %}', "b.html": '{% extends "a.html" %}' },
+      "templates/a.html:1: a.html → b.html → a.html: templates include each other in a cycle",
+    ],
+    [
+      "a includes b includes a",
+      { "a.html": '<p>\n{% include "b.html" %}', "b.html": '{% include "a.html" %}' },
+      "templates/a.html:2: a.html → b.html → a.html: templates include each other in a cycle",
+    ],
+    [
+      "imports in a cycle of three, through a folder",
+      { "a.html": '{% import "m/b.html" as b %}', "m/b.html": '{% from "m/c.html" import x %}', "m/c.html": '{% extends "a.html" %}' },
+      "templates/a.html:1: a.html → m/b.html → m/c.html → a.html: templates include each other in a cycle",
+    ],
+  ])("a template that %s", async (_, files, message) => {
+    const found = await problems(Object.fromEntries(Object.entries(files).map(([f, text]) => [`templates/${f}`, text])));
+    expect(found).toEqual([message]);
+  });
+
+  it("templates that share what they include are no cycle", async () => {
+    expect(
+      await problems({
+        "templates/a.html": '{% extends "base.html" %}{% block b %}{% include "part.html" %}{% include "part.html" %}{% endblock %}',
+        "templates/base.html": '{% import "part.html" as p %}{% block b %}{% endblock %}{% include "part.html" %}',
+        "templates/part.html": "part",
+      }),
+    ).toEqual([]);
   });
 
   it("an unknown template named by render() in a route file", async () => {

@@ -2,6 +2,7 @@
 // functions that append to a string. Nothing here runs in the Worker: the
 // Worker gets the functions, never a compiler (Workers forbid eval).
 import { compileExpression, ExpressionParser, tokenize, type ExpressionContext } from "./expression.js";
+import { inQuotedAttribute, scanHtml, START } from "./html-state.js";
 import { lex, TemplateSyntaxError, type Piece } from "./lexer.js";
 
 export interface CompiledTemplate {
@@ -9,7 +10,13 @@ export interface CompiledTemplate {
   /** `{ parent: ..., blocks: {...}, body(c, r) {...} }` */
   source: string;
   /** Templates named by extends / include / import, with the line that names them. */
-  references: { name: string; line: number }[];
+  references: Reference[];
+}
+
+export interface Reference {
+  name: string;
+  line: number;
+  kind: "extends" | "includes" | "imports";
 }
 
 interface Frame {
@@ -27,7 +34,7 @@ interface Frame {
 
 export function compileTemplate(name: string, text: string, filters: ReadonlySet<string>, tests: ReadonlySet<string>): CompiledTemplate {
   const pieces = lex(text);
-  const references: { name: string; line: number }[] = [];
+  const references: Reference[] = [];
   const blocks: string[] = [];
   let parent: string | undefined;
   let code: string[] = [];
@@ -35,11 +42,11 @@ export function compileTemplate(name: string, text: string, filters: ReadonlySet
   let uid = 0;
   const ctx = (line: number): ExpressionContext => ({ line, filters, tests });
   const expr = (source: string, line: number) => compileExpression(source, ctx(line));
-  const staticName = (source: string, line: number): string => {
+  const staticName = (source: string, line: number, kind: Reference["kind"]): string => {
     const m = /^("([^"]*)"|'([^']*)')$/.exec(source.trim());
     if (!m) throw new TemplateSyntaxError(`a template name must be a string literal, as in "base.html"`, line);
     const target = m[2] ?? m[3];
-    references.push({ name: target, line });
+    references.push({ name: target, line, kind });
     return target;
   };
 
@@ -50,13 +57,15 @@ export function compileTemplate(name: string, text: string, filters: ReadonlySet
     if (run.length) code.push(`o += ${run.join(" + ")};`);
     run = [];
   };
+  let html = START;
   for (const piece of pieces) {
     if (piece.kind === "text") {
+      html = scanHtml(piece.value, html);
       run.push(JSON.stringify(piece.value));
       continue;
     }
     if (piece.kind === "output") {
-      run.push(`rt.o(${expr(piece.source, piece.line)})`);
+      run.push(`rt.${inQuotedAttribute(html) ? "a" : "o"}(${expr(piece.source, piece.line)})`);
       continue;
     }
     flush();
@@ -134,10 +143,10 @@ export function compileTemplate(name: string, text: string, filters: ReadonlySet
       case "extends":
         if (parent) throw new TemplateSyntaxError("a template extends one other template", line);
         if (stack.length) throw new TemplateSyntaxError("{% extends %} must be at the top level", line);
-        parent = staticName(rest, line);
+        parent = staticName(rest, line, "extends");
         return;
       case "include":
-        code.push(`o += rt.include(r, ${JSON.stringify(staticName(rest, line))}, c);`);
+        code.push(`o += rt.include(r, ${JSON.stringify(staticName(rest, line, "includes"))}, c);`);
         return;
       case "block": {
         const blockName = rest.trim();
@@ -168,7 +177,7 @@ export function compileTemplate(name: string, text: string, filters: ReadonlySet
       case "endmacro": {
         const frame = close("macro");
         const { name: macroName, params } = frame.macro!;
-        const body = `rt.macro(c, r, function (c, r) { let o = ""; ${code.join("\n")} return o; }, ${params})`;
+        const body = `rt.macro(c, r, function (c, r) { let o = ""; ${code.join("\n")} return o; }, ${params}, ${JSON.stringify(macroName)})`;
         code = frame.outer!;
         code.push(`c[${JSON.stringify(macroName)}] = ${body};`);
         return;
@@ -176,13 +185,13 @@ export function compileTemplate(name: string, text: string, filters: ReadonlySet
       case "import": {
         const m = /^([\s\S]+?)\s+as\s+([A-Za-z_]\w*)$/.exec(rest);
         if (!m) throw new TemplateSyntaxError(`{% import %} needs '"file" as name', got "${rest}"`, line);
-        code.push(`c[${JSON.stringify(m[2])}] = rt.imports(r, ${JSON.stringify(staticName(m[1], line))});`);
+        code.push(`c[${JSON.stringify(m[2])}] = rt.imports(r, ${JSON.stringify(staticName(m[1], line, "imports"))});`);
         return;
       }
       case "from": {
         const m = /^([\s\S]+?)\s+import\s+([\s\S]+)$/.exec(rest);
         if (!m) throw new TemplateSyntaxError(`{% from %} needs '"file" import a, b'`, line);
-        const file = JSON.stringify(staticName(m[1], line));
+        const file = JSON.stringify(staticName(m[1], line, "imports"));
         const names = m[2].split(",").map((part) => {
           const n = /^\s*([A-Za-z_]\w*)(?:\s+as\s+([A-Za-z_]\w*))?\s*$/.exec(part);
           if (!n) throw new TemplateSyntaxError(`bad name "${part.trim()}" in {% from %}`, line);

@@ -235,6 +235,9 @@ export class ExpressionParser {
           // a method call: bound to its object, and dict.items() / keys() / values() on plain objects
           const { positional, named } = this.args();
           value = `rt.method(${value}, ${key}, [${positional.join(", ")}], {${named.join(", ")}})`;
+        } else if (token.value in Object.prototype) {
+          // constructor, __proto__, toString...: data if it has them, never what every object inherits
+          value = `rt.get(${value}, ${key})`;
         } else {
           // Plain property access, so each place in a template keeps its own fast property lookup.
           value = `(${value})?.[${key}]`;
@@ -261,7 +264,7 @@ export class ExpressionParser {
       if (this.peek().type === "name" && this.peek(1).type === "op" && this.peek(1).value === "=") {
         const key = this.expectName();
         this.i++;
-        named.push(`${JSON.stringify(key)}: ${this.parse()}`);
+        named.push(`[${JSON.stringify(key)}]: ${this.parse()}`); // computed: "__proto__" stays a name
       } else {
         if (named.length) this.fail("a positional argument after a named one");
         positional.push(this.parse());

@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { filters, tests } from "../../runtime/template.js";
-import { compileTemplate, type CompiledTemplate } from "./compile.js";
+import { compileTemplate, type CompiledTemplate, type Reference } from "./compile.js";
 import { TemplateSyntaxError } from "./lexer.js";
 
 export interface TemplateSet {
@@ -47,6 +47,7 @@ export function compileTemplates(dir: string, prefix = "templates/"): { set?: Te
       if (!names.has(ref.name)) problems.push(`${prefix}${t.name}:${ref.line}: no template "${ref.name}" in ${prefix}`);
     }
   }
+  problems.push(...cycles(compiled, prefix));
   if (problems.length) return { problems };
   const uses = (name: string, seen = new Set<string>()): boolean => {
     if (seen.has(name)) return false;
@@ -56,4 +57,38 @@ export function compileTemplates(dir: string, prefix = "templates/"): { set?: Te
   };
   const source = `{\n${compiled.map((t) => `${JSON.stringify(t.name)}: ${t.source}`).join(",\n")}\n}`;
   return { set: { source, names: [...names], flashes: [...names].filter((n) => uses(n)) }, problems: [] };
+}
+
+/**
+ * Templates that extend, include or import each other in a cycle render until
+ * the isolate runs out of memory. Names are static and nothing counts at run
+ * time, so every cycle is an error, even one that an {% if %} would stop.
+ * A depth-first walk reports each cycle once, at the reference that opens it.
+ */
+function cycles(compiled: CompiledTemplate[], prefix: string): string[] {
+  const references = new Map(compiled.map((t) => [t.name, t.references]));
+  const done = new Set<string>();
+  const path: string[] = [];
+  /** via[i] leads from path[i] to path[i + 1] */
+  const via: Reference[] = [];
+  const found = new Set<string>();
+  const visit = (name: string): void => {
+    const at = path.indexOf(name);
+    if (at >= 0) {
+      const { line, kind } = via[at];
+      const what = at === path.length - 1 ? `a template ${kind} itself` : "templates include each other in a cycle";
+      found.add(`${prefix}${name}:${line}: ${[...path.slice(at), name].join(" → ")}: ${what}`);
+      return;
+    }
+    if (done.has(name)) return;
+    path.push(name);
+    for (const ref of references.get(name) ?? []) {
+      via[path.length - 1] = ref;
+      visit(ref.name);
+    }
+    path.pop();
+    done.add(name);
+  };
+  for (const t of compiled) visit(t.name);
+  return [...found];
 }
