@@ -14,7 +14,7 @@ import { floorSource, honoSource, ittySource, requestMix, routeSet, writeFunctio
 
 const REPO = resolve(import.meta.dirname, "..");
 const OUT = join(REPO, "bench/.out");
-const KILN = join(REPO, "dist/build/cli.js");
+const KILN = join(REPO, "dist/compiler/cli.js");
 const WRANGLER = join(REPO, "node_modules/.bin/wrangler");
 const args = process.argv.slice(2);
 // "floor2" is the floor again: its ratio shows how much of a difference is noise.

@@ -5,7 +5,7 @@
 //   npm run bench:sessions
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { build } from "../dist/build/index.js";
+import { build } from "../dist/compiler/index.js";
 import { bundleEntry } from "../test/helpers/bundle.js";
 import { formatRange, measureWorkers } from "./measure.js";
 

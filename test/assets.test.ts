@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { scanPublic } from "../src/build/assets.js";
+import { scanPublic } from "../src/compiler/assets.js";
 import { assetKey } from "../src/runtime/static-files.js";
 
 function folder(files: string[]): string {

@@ -3,9 +3,9 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { build, BuildError, formatRouteTable, loadRoutes } from "../src/build/index.js";
+import { build, BuildError, formatRouteTable, loadRoutes } from "../src/compiler/index.js";
 
-const CLI = resolve(import.meta.dirname, "../dist/build/cli.js");
+const CLI = resolve(import.meta.dirname, "../dist/compiler/cli.js");
 
 /** A throwaway app: { "functions/a.ts": "source" }. */
 function makeApp(files: Record<string, string>): string {

@@ -73,7 +73,7 @@ function wranglerApp(): string {
       'main = ".kiln/worker.ts"',
       'compatibility_date = "2026-04-01"',
       "[build]",
-      `command = "node ${join(REPO, "dist/build/cli.js")} build"`,
+      `command = "node ${join(REPO, "dist/compiler/cli.js")} build"`,
       'watch_dir = ["functions", "templates"]',
       "[assets]",
       'directory = "public"',

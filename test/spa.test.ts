@@ -5,7 +5,7 @@ import { request } from "node:http";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { build } from "../src/build/index.js";
+import { build } from "../src/compiler/index.js";
 import { startApp, type TestApp } from "./helpers/app.js";
 
 const ROOT = resolve(import.meta.dirname, "fixtures/spa");

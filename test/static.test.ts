@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { build } from "../src/build/index.js";
-import { runWorkerFirstPatterns, syncWranglerToml } from "../src/build/worker-first.js";
+import { build } from "../src/compiler/index.js";
+import { runWorkerFirstPatterns, syncWranglerToml } from "../src/compiler/worker-first.js";
 import { startApp, type TestApp } from "./helpers/app.js";
 
 const ROOT = resolve(import.meta.dirname, "fixtures/static");

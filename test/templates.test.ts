@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { build, BuildError } from "../src/build/index.js";
+import { build, BuildError } from "../src/compiler/index.js";
 import { bundleEntry, startApp, type TestApp } from "./helpers/app.js";
 
 const ROOT = resolve(import.meta.dirname, "fixtures/templates");

@@ -48,23 +48,21 @@ function list(v: unknown): unknown[] {
 }
 
 /** Jinja's dict methods on plain objects, so `for k, v in d.items()` works. */
-const DICT: Record<string, (d: Record<string, unknown>) => () => unknown[]> = {
-  items: (d) => () => Object.entries(d),
-  keys: (d) => () => Object.keys(d),
-  values: (d) => () => Object.values(d),
-};
+const DICT: Record<string, (d: object) => unknown[]> = { items: Object.entries, keys: Object.keys, values: Object.values };
 
+const PROTO = Object.prototype as unknown as Record<string, unknown>;
+
+/** `a[b]`, and `a.b` where b is a name every object inherits: data wins, and nothing comes from Object.prototype. */
 function get(obj: unknown, key: unknown): unknown {
   if (obj === undefined || obj === null) return undefined;
-  const value = (obj as Record<string, unknown>)[key as string];
-  // The common case first: a plain value that is there.
-  if (value !== undefined && typeof value !== "function") return value;
-  if (value === undefined) {
-    if (typeof key === "string" && DICT[key] && isPlain(obj)) return DICT[key](obj);
-    if (typeof key === "number" && key < 0 && Array.isArray(obj)) return obj[obj.length + key];
-    return undefined;
-  }
-  return isPlain(obj) ? value : (value as (...a: unknown[]) => unknown).bind(obj);
+  const o = obj as Record<string, unknown>;
+  const k = key as string;
+  if (Object.hasOwn(o, k)) return o[k];
+  if (typeof key === "number" && key < 0 && Array.isArray(obj)) return obj[obj.length + key];
+  if (isPlain(obj) || k === "constructor" || k === "__proto__") return undefined;
+  const value = o[k];
+  if (value === PROTO[k]) return undefined;
+  return typeof value === "function" ? value.bind(obj) : value;
 }
 
 const safe = (s: string) => new HtmlString(s);
@@ -77,7 +75,7 @@ function renderWith(templates: Templates, name: string, c: Scope): string {
   if (!template) throw new Error(`no template "${name}" in templates/`);
   let blocks = chains.get(template);
   if (!blocks) {
-    blocks = {};
+    blocks = Object.create(null) as Record<string, Part[]>; // a block may be called "constructor"
     for (let t: CompiledTemplate | undefined = template; t; t = t.parent ? templates[t.parent] : undefined) {
       for (const [k, part] of Object.entries(t.blocks)) (blocks[k] ??= []).push(part);
     }
@@ -87,6 +85,11 @@ function renderWith(templates: Templates, name: string, c: Scope): string {
 }
 
 const MACRO = Symbol("macro");
+
+/** Macros may call themselves, as in Jinja; this many nested calls end the render before the stack does. */
+const MACRO_DEPTH = 100;
+/** Macro calls in progress. Rendering is synchronous, so one count serves the isolate. */
+let depth = 0;
 
 /** `loop` inside {% for %}; made only for loops whose body mentions it. */
 class Loop {
@@ -207,6 +210,8 @@ export const rt = {
   out: (v: unknown) => (v instanceof HtmlString ? v.value : escapeHtml(str(v))),
   /** {{ output }}: strings and numbers, nearly every value, take the short way. */
   o: (v: unknown): string => (typeof v === "string" ? escapeHtml(v) : typeof v === "number" ? "" + v : rt.out(v)),
+  /** {{ output }} in a quoted attribute value: safe HTML too must not end the value there (tojson's quotes); the browser decodes them back. */
+  a: (v: unknown): string => (v instanceof HtmlString ? v.value.replace(/"/g, "&quot;").replace(/'/g, "&#39;") : rt.o(v)),
   str,
   truthy,
   list,
@@ -223,7 +228,10 @@ export const rt = {
     return false;
   },
   method(obj: unknown, name: string | number, args: unknown[], named: Record<string, unknown>): unknown {
-    return rt.call(get(obj, name), args, named);
+    const fn = get(obj, name);
+    // d.items() is Jinja's dict method, also for data that has an "items" of its own.
+    if (typeof fn !== "function" && Object.hasOwn(DICT, name) && isPlain(obj)) return DICT[name](obj);
+    return rt.call(fn, args, named);
   },
   call(fn: unknown, args: unknown[], named: Record<string, unknown>): unknown {
     if (typeof fn !== "function") throw new TypeError(`${String(fn)} is not callable`);
@@ -250,14 +258,20 @@ export const rt = {
     r.templates[name].body(scope, { templates: r.templates, blocks: {} });
     return { ...scope };
   },
-  macro(defined: Scope, r: RenderState, body: Part, params: [string, ((c: Scope) => unknown)?][]) {
+  macro(defined: Scope, r: RenderState, body: Part, params: [string, ((c: Scope) => unknown)?][], name: string) {
     const macro = (args: unknown[], named: Record<string, unknown>) => {
+      if (depth >= MACRO_DEPTH) throw new Error(`macro "${name}" nested more than ${MACRO_DEPTH} calls deep`);
       const scope: Scope = Object.create(defined);
-      params.forEach(([name, fallback], i) => {
-        scope[name] = i < args.length ? args[i] : Object.hasOwn(named, name) ? named[name] : fallback?.(scope);
+      params.forEach(([param, fallback], i) => {
+        scope[param] = i < args.length ? args[i] : Object.hasOwn(named, param) ? named[param] : fallback?.(scope);
       });
       scope.varargs = args.slice(params.length);
-      return safe(body(scope, r));
+      depth++;
+      try {
+        return safe(body(scope, r));
+      } finally {
+        depth--;
+      }
     };
     return Object.assign(macro, { [MACRO]: true });
   },

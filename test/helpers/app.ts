@@ -5,7 +5,7 @@ import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Readable } from "node:stream";
 import { Miniflare } from "miniflare";
-import { build } from "../../src/build/index.js";
+import { build } from "../../src/compiler/index.js";
 import { bundleEntry } from "./bundle.js";
 
 export { bundleEntry };
