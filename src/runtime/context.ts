@@ -6,6 +6,19 @@ import type { Chain } from "./router.js";
 import type { Session, SessionSupport } from "./session.js";
 import type { EventContext, ExecutionContextLike } from "./types.js";
 
+/** Renders templates/ into Responses (template.ts); the entry passes it in only when the app has templates. */
+export interface TemplateSupport {
+  render(context: EventContext, name: string, data?: Record<string, unknown>, init?: ResponseInit): Promise<Response>;
+}
+
+/** What the app brings to every request, set up once by createHandler. The optional parts are there only when the build saw a use for them. */
+export interface AppParts {
+  /** What the build learnt about public/. */
+  files: StaticFiles;
+  sessions: SessionSupport | undefined;
+  templates: TemplateSupport | undefined;
+}
+
 /** What the handlers of one request share. */
 export class ChainRun {
   data: Record<string, unknown> | undefined;
@@ -16,16 +29,13 @@ export class ChainRun {
     readonly env: Record<string, unknown>,
     readonly ec: ExecutionContextLike,
     readonly params: Record<string, string | string[]>,
-    /** What the build learnt about public/. */
-    readonly files: StaticFiles,
-    /** Present when the app uses sessions (the build decides). */
-    readonly sessions: SessionSupport | undefined,
+    readonly app: AppParts,
     readonly request: Request,
   ) {}
 
   step(i: number, request: Request): Promise<Response> | Response {
     const step = this.chain.steps[i];
-    return step ? step.run(new Context(this, i, request) as unknown as EventContext) : endOfChain(this.chain, request, this.env, this.files);
+    return step ? step.run(new Context(this, i, request) as unknown as EventContext) : endOfChain(this.chain, request, this.env, this.app.files);
   }
 }
 
@@ -89,11 +99,17 @@ export class Context {
   }
   get session(): Session {
     const run = this.#run;
-    if (!run.sessions) {
+    const sessions = run.app.sessions;
+    if (!sessions) {
       // kiln build turns sessions on when a file in functions/ mentions `session` or wrangler.toml binds SESSIONS.
       throw new Error("sessions are off: see docs/sessions.md");
     }
-    return (run.session ??= run.sessions.open(run.request, run.env));
+    return (run.session ??= sessions.open(run.request, run.env));
+  }
+  get render() {
+    const templates = this.#run.app.templates;
+    if (!templates) throw new Error("context.render needs a templates/ folder next to functions/: see docs/templates.md");
+    return (name: string, data?: Record<string, unknown>, init?: ResponseInit) => templates.render(this as unknown as EventContext, name, data, init);
   }
   get passThroughOnException() {
     const run = this.#run;

@@ -2,7 +2,7 @@
 // a route file should not have to write (HEAD, 405, OPTIONS, 400, 404, 500).
 // It stays synchronous while the handlers do: a Worker may return a Response
 // or a Promise, and every await skipped is time saved on each request.
-import { ChainRun } from "./context.js";
+import { ChainRun, type AppParts, type TemplateSupport } from "./context.js";
 import { isCsrf } from "./csrf.js";
 import { errorResponse } from "./errors.js";
 import { validate } from "./etag.js";
@@ -32,9 +32,9 @@ function finish(request: Request, method: string, response: Response): Response 
 
 function answerThrown(run: ChainRun, request: Request, err: unknown): Promise<Response> | Response {
   console.error(err);
-  if (run.passThrough) return fromAssets(request, run.env, run.files);
+  if (run.passThrough) return fromAssets(request, run.env, run.app.files);
   const debug = run.env.DEBUG === true || run.env.DEBUG === "true";
-  return (!debug && statusPage(request, run.env, run.files, 500)) || errorResponse(request, 500, "Internal Server Error", debug ? err : undefined);
+  return (!debug && statusPage(request, run.env, run.app.files, 500)) || errorResponse(request, 500, "Internal Server Error", debug ? err : undefined);
 }
 
 export interface AppOptions {
@@ -42,6 +42,8 @@ export interface AppOptions {
   files?: StaticFilesInput;
   /** Session support, passed in by the entry only when the app uses sessions, so other apps do not ship it. */
   sessions?: SessionSupport;
+  /** Compiled templates/, passed in only when the app has them. */
+  templates?: TemplateSupport;
   /** Folder listings, passed in only when they are on. */
   listing?: (key: string, entries: string[]) => Response;
 }
@@ -49,7 +51,7 @@ export interface AppOptions {
 export function createHandler(entries: RouteEntry[], options: AppOptions = {}) {
   const { match } = createRouter(entries);
   const files = staticFiles(options.files, options.listing);
-  const sessions = options.sessions;
+  const app: AppParts = { files, sessions: options.sessions, templates: options.templates };
 
   function fetch(request: Request, env: Env, ec: ExecutionContextLike): Promise<Response> | Response {
     const method = request.method;
@@ -64,7 +66,7 @@ export function createHandler(entries: RouteEntry[], options: AppOptions = {}) {
     if (found.chain.csrf && isCsrf(request)) return errorResponse(request, 403, "Forbidden: cross-site request");
     // Nothing to run (no route, no middleware): straight to the assets or the 405.
     if (found.chain.steps.length === 0) return endOfChain(found.chain, request, env, files, path);
-    const run = new ChainRun(found.chain, env, ec, found.params, files, sessions, request);
+    const run = new ChainRun(found.chain, env, ec, found.params, app, request);
     try {
       const result = run.step(0, request);
       if (result instanceof Response && !run.session) {

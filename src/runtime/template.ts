@@ -1,9 +1,8 @@
 // The runtime of templates compiled by `kiln build`: escaping, filters,
 // tests, loops, blocks, includes and macros. It compiles nothing: the
 // templates arrive as functions (Workers forbid eval and new Function).
-import { Context } from "./context.js";
+import type { TemplateSupport } from "./context.js";
 import { escapeHtml, HtmlString, htmlResponse } from "./html.js";
-import type { EventContext } from "./types.js";
 
 type Scope = Record<string, unknown>;
 type Part = (c: Scope, r: RenderState) => string;
@@ -294,24 +293,22 @@ const globals: Scope = Object.assign(Object.create(null), {
  * (the session's flash messages, read once) when they mention it:
  * `withFlashes` lists them, so the others cost no KV read.
  */
-export function useTemplates(templates: Templates, withFlashes: string[]): void {
-  Object.defineProperty(Context.prototype, "render", {
-    configurable: true,
-    get(this: EventContext) {
-      return async (name: string, data: Record<string, unknown> = {}, init: ResponseInit = {}): Promise<Response> => {
-        const vars: Record<string, unknown> = Object.assign(Object.create(globals), data);
-        vars.request = this.request;
-        if (withFlashes.includes(name)) {
-          let flashes: Record<string, unknown> = {};
-          try {
-            flashes = await this.session.flashes();
-          } catch {
-            // sessions are off: no flash messages
-          }
-          vars.flashes = flashes;
+/** context.render for an app's compiled templates; `withFlashes` are those that show the session's flash messages. */
+export function templateSupport(templates: Templates, withFlashes: string[]): TemplateSupport {
+  return {
+    async render(context, name, data = {}, init = {}) {
+      const vars: Record<string, unknown> = Object.assign(Object.create(globals), data);
+      vars.request = context.request;
+      if (withFlashes.includes(name)) {
+        let flashes: Record<string, unknown> = {};
+        try {
+          flashes = await context.session.flashes();
+        } catch {
+          // sessions are off: no flash messages
         }
-        return htmlResponse(renderWith(templates, name, vars), init);
-      };
+        vars.flashes = flashes;
+      }
+      return htmlResponse(renderWith(templates, name, vars), init);
     },
-  });
+  };
 }
