@@ -121,95 +121,104 @@ function middlewareSteps(nodes: Node[], method: string): Step[] {
   return steps;
 }
 
-export function createRouter(entries: RouteEntry[]) {
-  const root = newNode([]);
-  const literal = new Map<string, PlacedFile>();
+/** The segment tree and the map of literal paths, built once at start-up. */
+interface Tree {
+  root: Node;
+  literal: Map<string, PlacedFile>;
+  /** Without middleware, an unmatched path runs nothing. */
+  anyMiddleware: boolean;
+}
 
-  for (const entry of entries) {
-    let node = root;
-    const nodes = [root];
-    const names: string[] = [];
-    let catchall = false;
-    for (const seg of parsePattern(entry.pattern)) {
-      if (seg.kind === "catchall") {
-        names.push(seg.name);
-        catchall = true;
-      } else if (seg.kind === "param") {
-        names.push(seg.name);
-        node = node.param ??= newNode([...names]);
-        nodes.push(node);
-      } else {
-        let child = node.children.get(seg.value);
-        if (!child) node.children.set(seg.value, (child = newNode([...names])));
-        node = child;
-        nodes.push(node);
-      }
+/** Puts a file at its node: folders are literal or [param] nodes; a [[catchall]] file sits in its parent folder. */
+function place(tree: Tree, entry: RouteEntry): void {
+  let node = tree.root;
+  const nodes = [node];
+  const names: string[] = [];
+  let catchall = false;
+  for (const seg of parsePattern(entry.pattern)) {
+    if (seg.kind === "catchall") {
+      names.push(seg.name);
+      catchall = true;
+      continue;
     }
-    const methods = toSteps(entry);
-    const target: PlacedFile = { pattern: entry.pattern, cache: entry.cache, csrf: entry.csrf, names, methods, nodes, chains: new Map(), allow: allowHeader(methods) };
-    if (entry.middleware) node.middleware = target;
-    else if (catchall) node.catchall = target;
-    else {
-      node.route = target;
-      if (names.length === 0) literal.set(entry.pattern, target);
+    if (seg.kind === "param") names.push(seg.name);
+    let next = seg.kind === "param" ? node.param : node.children.get(seg.value);
+    if (!next) {
+      next = newNode([...names]);
+      if (seg.kind === "param") node.param = next;
+      else node.children.set(seg.value, next);
     }
+    nodes.push((node = next));
   }
-
-  function routeChain(target: PlacedFile, method: string): Chain {
-    const own = stepsFor(target.methods, method);
-    const end = own ? "assets" : method === "OPTIONS" ? "options" : "405";
-    const steps = middlewareSteps(target.nodes, method);
-    if (own && target.cache) steps.push({ run: target.cache, path: target.pattern });
-    if (own) steps.push(...own);
-    const chain: Chain = { steps, end, allow: target.allow, csrf: csrfOf(target.nodes, target.csrf) };
-    target.chains.set(method, chain);
-    return chain;
+  const methods = toSteps(entry);
+  const file: PlacedFile = { pattern: entry.pattern, cache: entry.cache, csrf: entry.csrf, names, methods, nodes, chains: new Map(), allow: allowHeader(methods) };
+  if (entry.middleware) node.middleware = file;
+  else if (catchall) node.catchall = file;
+  else {
+    node.route = file;
+    if (names.length === 0) tree.literal.set(entry.pattern, file);
   }
+}
 
-  /** Segment by segment, in routing.ts's precedence: a literal, then [param], then [[catchall]]; backtracks when a branch dead-ends. */
-  function walk(node: Node, segs: string[], i: number, values: (string | string[])[], depth: number): PlacedFile | undefined {
-    if (i === segs.length) {
-      if (node.route) return node.route;
-      if (node.catchall) values[depth] = [];
+/** What runs for a file and a method, made on the first request that needs it, then kept. */
+function routeChain(file: PlacedFile, method: string): Chain {
+  const own = stepsFor(file.methods, method);
+  const end = own ? "assets" : method === "OPTIONS" ? "options" : "405";
+  const steps = middlewareSteps(file.nodes, method);
+  if (own && file.cache) steps.push({ run: file.cache, path: file.pattern });
+  if (own) steps.push(...own);
+  const chain: Chain = { steps, end, allow: file.allow, csrf: csrfOf(file.nodes, file.csrf) };
+  file.chains.set(method, chain);
+  return chain;
+}
+
+/** Segment by segment, in routing.ts's precedence: a literal, then [param], then [[catchall]]; backtracks when a branch dead-ends. */
+function walk(node: Node, segs: string[], i: number, values: (string | string[])[], depth: number): PlacedFile | undefined {
+  if (i === segs.length) {
+    if (node.route) return node.route;
+    if (node.catchall) values[depth] = [];
+    return node.catchall;
+  }
+  const seg = segs[i];
+  const child = node.children.get(seg);
+  let found = child && walk(child, segs, i + 1, values, depth);
+  if (found) return found;
+  if (node.param && seg !== "" && (found = walk(node.param, segs, i + 1, values, depth + 1))) {
+    values[depth] = seg;
+    return found;
+  }
+  if (node.catchall) {
+    const rest = segs.slice(i);
+    if (!rest.includes("")) {
+      values[depth] = rest;
       return node.catchall;
     }
-    const seg = segs[i];
-    const child = node.children.get(seg);
-    let found = child && walk(child, segs, i + 1, values, depth);
-    if (found) return found;
-    if (node.param && seg !== "" && (found = walk(node.param, segs, i + 1, values, depth + 1))) {
-      values[depth] = seg;
-      return found;
-    }
-    if (node.catchall) {
-      const rest = segs.slice(i);
-      if (!rest.includes("")) {
-        values[depth] = rest;
-        return node.catchall;
-      }
-    }
-    return undefined;
   }
+  return undefined;
+}
 
-  const anyMiddleware = entries.some((e) => e.middleware);
-  const toAssets: Match = { chain: { steps: [], end: "assets", allow: "", csrf: true }, params: {} };
+const TO_ASSETS: Match = { chain: { steps: [], end: "assets", allow: "", csrf: true }, params: {} };
 
-  /** No route matched: the middleware of the folders the path goes through still runs, then the assets. */
-  function unmatched(segs: string[], method: string): Match {
-    if (!anyMiddleware) return toAssets; // nothing runs, so nothing can change the shared params
-    const nodes = [root];
-    const values: string[] = [];
-    let node = root;
-    for (const seg of segs) {
-      const next = node.children.get(seg) ?? (seg !== "" ? node.param : undefined);
-      if (!next) break;
-      if (next === node.param) values.push(seg);
-      nodes.push((node = next));
-    }
-    let chain = node.unmatched.get(method);
-    if (!chain) node.unmatched.set(method, (chain = { steps: middlewareSteps(nodes, method), end: "assets", allow: "", csrf: csrfOf(nodes, undefined) }));
-    return { chain, params: toParams(node.names, values) };
+/** No route matched: the middleware of the folders the path goes through still runs, then the assets. */
+function unmatched(tree: Tree, segs: string[], method: string): Match {
+  if (!tree.anyMiddleware) return TO_ASSETS; // nothing runs, so nothing can change the shared params
+  const nodes = [tree.root];
+  const values: string[] = [];
+  let node = tree.root;
+  for (const seg of segs) {
+    const next = node.children.get(seg) ?? (seg !== "" ? node.param : undefined);
+    if (!next) break;
+    if (next === node.param) values.push(seg);
+    nodes.push((node = next));
   }
+  let chain = node.unmatched.get(method);
+  if (!chain) node.unmatched.set(method, (chain = { steps: middlewareSteps(nodes, method), end: "assets", allow: "", csrf: csrfOf(nodes, undefined) }));
+  return { chain, params: toParams(node.names, values) };
+}
+
+export function createRouter(entries: RouteEntry[]) {
+  const tree: Tree = { root: newNode([]), literal: new Map(), anyMiddleware: entries.some((e) => e.middleware) };
+  for (const entry of entries) place(tree, entry);
 
   /** Finds what runs for a pathname (as in request.url: still percent-encoded). */
   function match(pathname: string, method: string): Match {
@@ -217,15 +226,15 @@ export function createRouter(entries: RouteEntry[]) {
     const path = last > 0 && pathname.charCodeAt(last) === 47 /* / */ ? pathname.slice(0, last) : pathname;
     const encoded = path.includes("%");
     if (!encoded) {
-      const target = literal.get(path);
-      if (target) return { chain: target.chains.get(method) ?? routeChain(target, method), params: {} };
+      const file = tree.literal.get(path);
+      if (file) return { chain: file.chains.get(method) ?? routeChain(file, method), params: {} };
     }
     const segs = path === "/" ? [] : path.slice(1).split("/");
     if (encoded) for (let i = 0; i < segs.length; i++) segs[i] = decodeSegment(segs[i]);
     const values: (string | string[])[] = [];
-    const target = walk(root, segs, 0, values, 0);
-    if (!target) return unmatched(segs, method);
-    return { chain: target.chains.get(method) ?? routeChain(target, method), params: toParams(target.names, values) };
+    const file = walk(tree.root, segs, 0, values, 0);
+    if (!file) return unmatched(tree, segs, method);
+    return { chain: file.chains.get(method) ?? routeChain(file, method), params: toParams(file.names, values) };
   }
 
   return { match };
