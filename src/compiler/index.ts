@@ -6,7 +6,7 @@ import { folderCovers } from "../runtime/routing.js";
 import { notFoundMode, scanPublic } from "./assets.js";
 import { compileTemplates } from "./template/index.js";
 import { runWorkerFirstPatterns, syncWranglerToml } from "./worker-first.js";
-import { generateEntry } from "./entry.js";
+import { generateEntry, generateTemplatesModule, templatesModulePath, TEMPLATES_MODULE_HEADER } from "./entry.js";
 import { lexerReady } from "./exports.js";
 import { BuildError, scanRoutes, type RouteFile, type RouteTable } from "./scan.js";
 
@@ -49,13 +49,18 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
   for (const r of table.renders) {
     if (!templates?.names.includes(r.name)) problems.push(`${r.file}:${r.line}: render("${r.name}"): no such template in templates/`);
   }
+  const templatesFile = templatesModulePath(outFile);
+  if (templates && !(readIfExists(templatesFile)?.startsWith(TEMPLATES_MODULE_HEADER) ?? true)) {
+    problems.push(`${templatesFile}: not written by kiln build, which puts the compiled templates there; move it or choose another --out`);
+  }
   if (problems.length) throw new BuildError(problems);
   const source = generateEntry(table, join(root, "functions"), outFile, { files, sessions, templates });
   const runWorkerFirst = runWorkerFirstPatterns(table);
   const notes = [syncWranglerToml(root, runWorkerFirst), notFoundMode(files), ...shadowedRoutes(table, files.keys)].filter((n): n is string => !!n);
   mkdirSync(dirname(outFile), { recursive: true });
-  // An unchanged entry is not rewritten, so wrangler's watcher does not rebuild for nothing.
-  if (readIfExists(outFile) !== source) writeFileSync(outFile, source);
+  // The templates first: the entry that imports them must never be seen without them.
+  if (templates) writeIfChanged(templatesFile, generateTemplatesModule(templates, outFile));
+  writeIfChanged(outFile, source);
   return { table, outFile, runWorkerFirst, notes };
 }
 
@@ -73,6 +78,11 @@ function bindsSessions(root: string): boolean {
   return ["wrangler.toml", "wrangler.json", "wrangler.jsonc"].some((name) =>
     /["']?binding["']?\s*[=:]\s*["']SESSIONS["']/.test(readIfExists(join(root, name)) ?? ""),
   );
+}
+
+/** An unchanged file is not rewritten, so wrangler's watcher does not rebuild for nothing. */
+function writeIfChanged(file: string, text: string): void {
+  if (readIfExists(file) !== text) writeFileSync(file, text);
 }
 
 function readIfExists(file: string): string | undefined {

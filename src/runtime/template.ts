@@ -90,7 +90,7 @@ const MACRO_DEPTH = 100;
 /** Macro calls in progress. Rendering is synchronous, so one count serves the isolate. */
 let depth = 0;
 
-/** `loop` inside {% for %}; made only for loops whose body mentions it. */
+/** `loop` inside {% for %}; made only for loops whose body reads it. */
 class Loop {
   constructor(
     readonly index0: number,
@@ -287,13 +287,12 @@ const globals: Scope = Object.assign(Object.create(null), {
 });
 
 /**
- * Gives every handler's context `render(name, data?, init?)`: an HTML
- * Response. The entry calls this only for apps with templates/, so other apps
- * do not ship the template runtime. Templates see `request`, and `flashes`
- * (the session's flash messages, read once) when they mention it:
- * `withFlashes` lists them, so the others cost no KV read.
+ * `context.render(name, data?, init?)` for an app's compiled templates: an
+ * HTML Response. The entry passes it to createHandler only for apps with
+ * templates/, so other apps do not ship the template runtime. Templates see
+ * `request`, and `flashes` (the session's flash messages, read once) when
+ * they read it: `withFlashes` lists them, so the others cost no KV read.
  */
-/** context.render for an app's compiled templates; `withFlashes` are those that show the session's flash messages. */
 export function templateSupport(templates: Templates, withFlashes: string[]): TemplateSupport {
   return {
     async render(context, name, data = {}, init = {}) {

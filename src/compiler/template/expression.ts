@@ -1,7 +1,6 @@
-// Jinja expressions, compiled to JavaScript source. The output calls the
-// template runtime (`rt`, src/runtime/template.ts) for what JavaScript does
-// differently: attribute access on undefined, Python truthiness, `in`,
-// filters and tests. Names are looked up in the scope object `c`.
+// Jinja expressions: tokens, then a syntax tree (nodes.ts). Unknown filters
+// and tests are syntax errors here, with the expression they are in.
+import type { Args, BinaryOp, Expr } from "./nodes.js";
 import { TemplateSyntaxError } from "./lexer.js";
 
 type Token = { type: "name" | "number" | "string" | "op" | "end"; value: string };
@@ -59,7 +58,9 @@ export interface ExpressionContext {
   tests: ReadonlySet<string>;
 }
 
-/** Parses tokens into JavaScript; `parse()` reads one expression, the caller checks what follows. */
+const COMPARISONS = new Set(["==", "!=", "<", ">", "<=", ">="]);
+
+/** Reads tokens into expression trees; `parse()` reads one expression, the caller checks what follows. */
 export class ExpressionParser {
   private i = 0;
   constructor(
@@ -98,242 +99,214 @@ export class ExpressionParser {
   expectEnd(): void {
     if (!this.atEnd()) this.fail(`unexpected "${this.peek().value}"`);
   }
+  /** Consumes the name `value` when it comes next. */
+  private skipName(value: string): boolean {
+    if (!this.isName(value)) return false;
+    this.i++;
+    return true;
+  }
 
   /** expr [if cond [else other]] */
-  parse(): string {
-    const value = this.or();
-    if (this.isName("if")) {
-      this.i++;
-      const cond = this.or();
-      let other = "undefined";
-      if (this.isName("else")) {
-        this.i++;
-        other = this.parse();
-      }
-      return `(rt.truthy(${cond}) ? ${value} : ${other})`;
-    }
-    return value;
+  parse(): Expr {
+    const then = this.or();
+    if (!this.skipName("if")) return then;
+    const test = this.or();
+    return { type: "conditional", test, then, otherwise: this.skipName("else") ? this.parse() : undefined };
   }
-  private or(): string {
+  private or(): Expr {
     let left = this.and();
-    while (this.isName("or")) {
-      this.i++;
-      left = `rt.or(${left}, () => ${this.and()})`;
-    }
+    while (this.skipName("or")) left = { type: "logical", op: "or", left, right: this.and() };
     return left;
   }
-  private and(): string {
+  private and(): Expr {
     let left = this.not();
-    while (this.isName("and")) {
-      this.i++;
-      left = `rt.and(${left}, () => ${this.not()})`;
-    }
+    while (this.skipName("and")) left = { type: "logical", op: "and", left, right: this.not() };
     return left;
   }
-  private not(): string {
-    if (this.isName("not")) {
-      this.i++;
-      return `!rt.truthy(${this.not()})`;
-    }
-    return this.compare();
+  private not(): Expr {
+    return this.skipName("not") ? { type: "not", operand: this.not() } : this.compare();
   }
-  private compare(): string {
+  private compare(): Expr {
     let left = this.concat();
     for (;;) {
       const t = this.peek();
-      if (t.type === "op" && ["==", "!=", "<", ">", "<=", ">="].includes(t.value)) {
+      if (t.type === "op" && COMPARISONS.has(t.value)) {
         this.i++;
-        const op = t.value === "==" ? "===" : t.value === "!=" ? "!==" : t.value;
-        left = `(${left} ${op} ${this.concat()})`;
-      } else if (this.isName("in")) {
-        this.i++;
-        left = `rt.contains(${this.concat()}, ${left})`;
+        left = { type: "binary", op: t.value as BinaryOp, left, right: this.concat() };
+      } else if (this.skipName("in")) {
+        left = { type: "contains", item: left, container: this.concat(), negated: false };
       } else if (this.isName("not") && this.peek(1).type === "name" && this.peek(1).value === "in") {
         this.i += 2;
-        left = `!rt.contains(${this.concat()}, ${left})`;
-      } else if (this.isName("is")) {
-        this.i++;
-        let negate = false;
-        if (this.isName("not")) {
-          this.i++;
-          negate = true;
-        }
-        const test = this.expectName();
-        if (!this.ctx.tests.has(test)) this.fail(`unknown test "${test}"`);
-        // `is divisibleby(3)`, or `is divisibleby 3` as Jinja also allows
-        const args = this.isOp("(") ? this.args().positional : ["divisibleby", "sameas"].includes(test) ? [this.concat()] : [];
-        const call = `rt.tests.${test}(${[left, ...args].join(", ")})`;
-        left = negate ? `!${call}` : call;
+        left = { type: "contains", item: left, container: this.concat(), negated: true };
+      } else if (this.skipName("is")) {
+        left = this.test(left);
       } else {
         return left;
       }
     }
   }
-  private concat(): string {
+  /** value is [not] name[(args)] */
+  private test(value: Expr): Expr {
+    const negated = this.skipName("not");
+    const name = this.expectName();
+    if (!this.ctx.tests.has(name)) this.fail(`unknown test "${name}"`);
+    // `is divisibleby(3)`, or `is divisibleby 3` as Jinja also allows
+    const args = this.isOp("(") ? this.args().positional : ["divisibleby", "sameas"].includes(name) ? [this.concat()] : [];
+    return { type: "test", value, name, args, negated };
+  }
+  private concat(): Expr {
     let left = this.additive();
     while (this.isOp("~")) {
       this.i++;
-      left = `(rt.str(${left}) + rt.str(${this.additive()}))`;
+      left = { type: "binary", op: "~", left, right: this.additive() };
     }
     return left;
   }
-  private additive(): string {
+  private additive(): Expr {
     let left = this.multiplicative();
     while (this.isOp("+") || this.isOp("-")) {
-      const op = this.next().value;
-      left = `(${left} ${op} ${this.multiplicative()})`;
+      const op = this.next().value as BinaryOp;
+      left = { type: "binary", op, left, right: this.multiplicative() };
     }
     return left;
   }
-  private multiplicative(): string {
+  private multiplicative(): Expr {
     let left = this.unary();
     while (this.isOp("*") || this.isOp("/") || this.isOp("//") || this.isOp("%")) {
-      const op = this.next().value;
-      const right = this.unary();
-      left = op === "//" ? `Math.floor(${left} / ${right})` : `(${left} ${op} ${right})`;
+      const op = this.next().value as BinaryOp;
+      left = { type: "binary", op, left, right: this.unary() };
     }
     return left;
   }
-  private unary(): string {
-    if (this.isOp("-")) {
-      this.i++;
-      return `(-${this.unary()})`;
-    }
-    if (this.isOp("+")) {
-      this.i++;
-      return `(+${this.unary()})`;
+  private unary(): Expr {
+    if (this.isOp("-") || this.isOp("+")) {
+      const op = this.next().value as "-" | "+";
+      return { type: "unary", op, operand: this.unary() };
     }
     return this.power();
   }
-  private power(): string {
-    const base = this.filtered();
-    if (this.isOp("**")) {
-      this.i++;
-      return `(${base} ** ${this.unary()})`;
-    }
-    return base;
+  private power(): Expr {
+    const left = this.filtered();
+    if (!this.isOp("**")) return left;
+    this.i++;
+    return { type: "binary", op: "**", left, right: this.unary() };
   }
-  private filtered(): string {
+  private filtered(): Expr {
     let value = this.postfix(this.primary());
     while (this.isOp("|")) {
       this.i++;
       const name = this.expectName();
       if (!this.ctx.filters.has(name)) this.fail(`unknown filter "${name}"`);
-      const args = this.isOp("(") ? this.args().positional : [];
-      value = `rt.filters.${name}(${[value, ...args].join(", ")})`;
+      value = { type: "filter", value, name, args: this.isOp("(") ? this.args().positional : [] };
     }
     return value;
   }
-  private postfix(value: string): string {
+  private postfix(value: Expr): Expr {
     for (;;) {
       if (this.isOp(".")) {
         this.i++;
         const token = this.next();
         if (token.type !== "name" && token.type !== "number") this.fail(`expected an attribute after "."`);
-        const key = token.type === "number" ? token.value : JSON.stringify(token.value);
-        if (this.isOp("(")) {
-          // a method call: bound to its object, and dict.items() / keys() / values() on plain objects
-          const { positional, named } = this.args();
-          value = `rt.method(${value}, ${key}, [${positional.join(", ")}], {${named.join(", ")}})`;
-        } else if (token.value in Object.prototype) {
-          // constructor, __proto__, toString...: data if it has them, never what every object inherits
-          value = `rt.get(${value}, ${key})`;
-        } else {
-          // Plain property access, so each place in a template keeps its own fast property lookup.
-          value = `(${value})?.[${key}]`;
-        }
+        const key = token.type === "number" ? Number(token.value) : token.value;
+        value = this.isOp("(") ? { type: "method", object: value, key, args: this.args() } : { type: "attribute", object: value, key };
       } else if (this.isOp("[")) {
         this.i++;
-        const key = this.parse();
+        value = { type: "item", object: value, key: this.parse() };
         this.expectOp("]");
-        value = `rt.get(${value}, ${key})`;
       } else if (this.isOp("(")) {
-        const { positional, named } = this.args();
-        value = `rt.call(${value}, [${positional.join(", ")}], {${named.join(", ")}})`;
+        value = { type: "call", callee: value, args: this.args() };
       } else {
         return value;
       }
     }
   }
   /** (a, b, key=value) */
-  args(): { positional: string[]; named: string[] } {
+  args(): Args {
     this.expectOp("(");
-    const positional: string[] = [];
-    const named: string[] = [];
+    const args: Args = { positional: [], named: [] };
     while (!this.isOp(")")) {
       if (this.peek().type === "name" && this.peek(1).type === "op" && this.peek(1).value === "=") {
         const key = this.expectName();
         this.i++;
-        named.push(`[${JSON.stringify(key)}]: ${this.parse()}`); // computed: "__proto__" stays a name
+        args.named.push([key, this.parse()]);
       } else {
-        if (named.length) this.fail("a positional argument after a named one");
-        positional.push(this.parse());
+        if (args.named.length) this.fail("a positional argument after a named one");
+        args.positional.push(this.parse());
       }
       if (!this.isOp(",")) break;
       this.i++;
     }
     this.expectOp(")");
-    return { positional, named };
+    return args;
   }
-  private primary(): string {
+  private primary(): Expr {
     const t = this.next();
-    if (t.type === "number") return t.value;
+    if (t.type === "number") return { type: "literal", value: Number(t.value) };
     if (t.type === "string") {
-      let value = JSON.stringify(t.value);
+      let value = t.value;
       // Adjacent strings join, as in Python.
-      while (this.peek().type === "string") value = JSON.stringify(JSON.parse(value) + this.next().value);
-      return value;
+      while (this.peek().type === "string") value += this.next().value;
+      return { type: "literal", value };
     }
-    if (t.type === "name") {
-      if (t.value === "true" || t.value === "True") return "true";
-      if (t.value === "false" || t.value === "False") return "false";
-      if (t.value === "none" || t.value === "None") return "null";
-      return `c[${JSON.stringify(t.value)}]`;
-    }
-    if (t.type === "op" && t.value === "(") {
-      const first = this.parse();
-      if (this.isOp(",")) {
-        const items = [first];
-        while (this.isOp(",")) {
-          this.i++;
-          if (this.isOp(")")) break;
-          items.push(this.parse());
-        }
-        this.expectOp(")");
-        return `[${items.join(", ")}]`;
-      }
-      this.expectOp(")");
-      return `(${first})`;
-    }
-    if (t.type === "op" && t.value === "[") {
-      const items: string[] = [];
-      while (!this.isOp("]")) {
-        items.push(this.parse());
-        if (!this.isOp(",")) break;
-        this.i++;
-      }
-      this.expectOp("]");
-      return `[${items.join(", ")}]`;
-    }
-    if (t.type === "op" && t.value === "{") {
-      const entries: string[] = [];
-      while (!this.isOp("}")) {
-        const key = this.parse();
-        this.expectOp(":");
-        entries.push(`[${key}]: ${this.parse()}`);
-        if (!this.isOp(",")) break;
-        this.i++;
-      }
-      this.expectOp("}");
-      return `({${entries.join(", ")}})`;
-    }
+    if (t.type === "name") return KEYWORDS.has(t.value) ? { type: "literal", value: KEYWORDS.get(t.value)! } : { type: "name", name: t.value };
+    if (t.type === "op" && t.value === "(") return this.parenthesized();
+    if (t.type === "op" && t.value === "[") return { type: "list", items: this.sequence("]") };
+    if (t.type === "op" && t.value === "{") return this.dict();
     return this.fail(t.type === "end" ? "the expression ends too soon" : `unexpected "${t.value}"`);
+  }
+  /** (x), or a tuple (a, b) — a list here */
+  private parenthesized(): Expr {
+    const first = this.parse();
+    if (!this.isOp(",")) {
+      this.expectOp(")");
+      return first;
+    }
+    const items = [first];
+    while (this.isOp(",")) {
+      this.i++;
+      if (this.isOp(")")) break;
+      items.push(this.parse());
+    }
+    this.expectOp(")");
+    return { type: "list", items };
+  }
+  /** a, b, c] — after the opening bracket */
+  private sequence(close: string): Expr[] {
+    const items: Expr[] = [];
+    while (!this.isOp(close)) {
+      items.push(this.parse());
+      if (!this.isOp(",")) break;
+      this.i++;
+    }
+    this.expectOp(close);
+    return items;
+  }
+  private dict(): Expr {
+    const entries: [Expr, Expr][] = [];
+    while (!this.isOp("}")) {
+      const key = this.parse();
+      this.expectOp(":");
+      entries.push([key, this.parse()]);
+      if (!this.isOp(",")) break;
+      this.i++;
+    }
+    this.expectOp("}");
+    return { type: "dict", entries };
   }
 }
 
-export function compileExpression(source: string, ctx: ExpressionContext): string {
+const KEYWORDS = new Map<string, boolean | null>([
+  ["true", true],
+  ["True", true],
+  ["false", false],
+  ["False", false],
+  ["none", null],
+  ["None", null],
+]);
+
+export function parseExpression(source: string, ctx: ExpressionContext): Expr {
   const parser = new ExpressionParser(tokenize(source, ctx.line), ctx, source);
-  const js = parser.parse();
+  const expr = parser.parse();
   parser.expectEnd();
-  return js;
+  return expr;
 }

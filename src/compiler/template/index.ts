@@ -1,8 +1,9 @@
 // templates/ → the compiled templates the Worker entry carries, or the
 // problems, each with its file and line.
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { filters, tests } from "../../runtime/template.js";
+import { walkFiles } from "../walk.js";
 import { compileTemplate, type CompiledTemplate, type Reference } from "./compile.js";
 import { TemplateSyntaxError } from "./lexer.js";
 
@@ -10,7 +11,7 @@ export interface TemplateSet {
   /** JavaScript for `{ "name": { parent, blocks, body }, ... }` */
   source: string;
   names: string[];
-  /** Templates that mention `flashes` (themselves or through what they extend, include or import). */
+  /** Templates that read `flashes` (themselves or through what they extend, include or import). */
   flashes: string[];
 }
 
@@ -18,22 +19,13 @@ const FILTERS = new Set(Object.keys(filters));
 const TESTS = new Set(Object.keys(tests));
 
 export function compileTemplates(dir: string, prefix = "templates/"): { set?: TemplateSet; problems: string[] } {
-  let files: string[];
-  try {
-    if (!statSync(dir).isDirectory()) return { problems: [] };
-    files = readdirSync(dir, { recursive: true, encoding: "utf8" })
-      .map((f) => f.split("\\").join("/"))
-      .filter((f) => !f.split("/").some((p) => p.startsWith(".")) && statSync(join(dir, f)).isFile())
-      .sort();
-  } catch {
-    return { problems: [] };
-  }
+  // Dotfiles and dot folders (.DS_Store, an editor's .swp) are not templates.
+  const files = walkFiles(dir)?.filter((f) => !f.split("/").some((p) => p.startsWith(".")));
+  if (!files) return { problems: [] };
   const problems: string[] = [];
   const compiled: CompiledTemplate[] = [];
-  const texts = new Map<string, string>();
   for (const file of files) {
     const text = readFileSync(join(dir, file), "utf8");
-    texts.set(file, text);
     try {
       compiled.push(compileTemplate(file, text, FILTERS, TESTS));
     } catch (err) {
@@ -53,9 +45,9 @@ export function compileTemplates(dir: string, prefix = "templates/"): { set?: Te
     if (seen.has(name)) return false;
     seen.add(name);
     const t = compiled.find((c) => c.name === name);
-    return /\bflashes\b/.test(texts.get(name) ?? "") || !!t?.references.some((r) => uses(r.name, seen));
+    return !!t && (t.readsFlashes || t.references.some((r) => uses(r.name, seen)));
   };
-  const source = `{\n${compiled.map((t) => `${JSON.stringify(t.name)}: ${t.source}`).join(",\n")}\n}`;
+  const source = `{\n${compiled.map((t) => t.source).join("\n")}\n}`;
   return { set: { source, names: [...names], flashes: [...names].filter((n) => uses(n)) }, problems: [] };
 }
 

@@ -23,8 +23,8 @@ export function lex(source: string): Piece[] {
   let trimNext = false;
   const lineAt = (index: number) => line + (source.slice(at, index).match(/\n/g)?.length ?? 0);
   const pushText = (text: string, trimEnd: boolean, textLine: number) => {
-    let value = trimNext ? text.replace(/^\s+/, "") : text;
-    if (trimEnd) value = value.replace(/\s+$/, "");
+    let value = trimNext ? text.trimStart() : text;
+    if (trimEnd) value = value.trimEnd();
     if (value) pieces.push({ kind: "text", value, line: textLine });
   };
   for (;;) {

@@ -1,0 +1,211 @@
+// The syntax tree of one template → JavaScript: `{ parent, blocks, body }`,
+// plain functions of the scope `c` and the render state `r` that append to a
+// string `o`. One function per node kind. Scopes are objects chained by
+// prototype: a loop gets one for its variables (and its {% set %}s), a macro
+// call one for its parameters (rt.macro), an include one of its own
+// (rt.include); everything else writes to the scope it is in.
+import { expressionCode, stringLiteral } from "./expression-code.js";
+import { inQuotedAttribute, scanHtml, START } from "./html-state.js";
+import { allNodes, outsideBlocks, readsName, type Node, type NodeOf } from "./nodes.js";
+
+/** Lines of JavaScript, indented as they are written. */
+class Writer {
+  private readonly lines: string[] = [];
+  constructor(private depth: number) {}
+  line(text: string): void {
+    this.lines.push("  ".repeat(this.depth) + text);
+  }
+  /** The rest of a statement, one level in. */
+  continued(text: string): void {
+    this.lines.push("  ".repeat(this.depth + 1) + text);
+  }
+  indent(inside: () => void): void {
+    this.depth++;
+    inside();
+    this.depth--;
+  }
+  toString(): string {
+    return this.lines.join("\n");
+  }
+}
+
+interface Generation {
+  w: Writer;
+  /** The {{ outputs }} that stand inside a quoted attribute value. */
+  inAttribute: ReadonlySet<Node>;
+  /** Loops generated so far, to name each loop's variables apart. */
+  loops: number;
+}
+
+type Statement = Exclude<Node["type"], "text" | "output">;
+
+/** `"name": { parent, blocks, body },` for the templates object, its lines indented `depth` levels. */
+export function generateTemplate(name: string, nodes: Node[], depth: number): string {
+  const g: Generation = { w: new Writer(depth), inAttribute: quotedAttributeOutputs(nodes), loops: 0 };
+  const parent = nodes.find((n): n is NodeOf<"extends"> => n.type === "extends")?.template;
+  const { w } = g;
+  w.line(`${key(name)}: {`);
+  w.indent(() => {
+    w.line(`parent: ${JSON.stringify(parent ?? null)},`);
+    const blocks = [...allNodes(nodes)].filter((n): n is NodeOf<"block"> => n.type === "block");
+    w.line(blocks.length ? "blocks: {" : "blocks: {},");
+    if (blocks.length) {
+      w.indent(() => blocks.forEach((block) => blockPart(block, g)));
+      w.line("},");
+    }
+    // A child template's output outside its blocks is dropped, as in Jinja; its
+    // top-level {% set %}, {% import %} and macros still run before the parent.
+    part(g, "body: ", nodes, parent ? `rt.extend(r, ${JSON.stringify(parent)}, c)` : "o", ",");
+  });
+  w.line("},");
+  return w.toString();
+}
+
+/** An object key; "__proto__" computed, since a literal one would set the object's prototype. */
+const key = (name: string) => (name === "__proto__" ? `[${JSON.stringify(name)}]` : JSON.stringify(name));
+
+/** `function (c, r) { ... }` that renders `nodes`, between `head` and `tail`. */
+function part(g: Generation, head: string, nodes: Node[], result: string, tail: string): void {
+  g.w.line(`${head}function (c, r) {`);
+  g.w.indent(() => {
+    g.w.line('let o = "";');
+    writeNodes(nodes, g);
+    g.w.line(`return ${result};`);
+  });
+  g.w.line(`}${tail}`);
+}
+
+/** A block's own function; one that calls super() is marked, so that only it gets a scope to hold `super`. */
+function blockPart(node: NodeOf<"block">, g: Generation): void {
+  const sup = readsName(node.body, "super", outsideBlocks);
+  part(g, `${key(node.name)}: ${sup ? "rt.sup(" : ""}`, node.body, "o", sup ? ")," : ",");
+}
+
+/** Text and {{ output }} next to each other become one `o += a + b + ...`: one append per run instead of one per piece. */
+function writeNodes(nodes: Node[], g: Generation): void {
+  let run: string[] = [];
+  for (const node of nodes) {
+    if (node.type === "text") run.push(text(node));
+    else if (node.type === "output") run.push(output(node, g));
+    else {
+      append(run, g.w);
+      run = [];
+      (STATEMENTS[node.type] as (node: Node, g: Generation) => void)(node, g);
+    }
+  }
+  append(run, g.w);
+}
+
+/** `o += a + b;`, a long run wrapped at about 100 columns. */
+function append(run: string[], w: Writer): void {
+  if (!run.length) return;
+  const lines = [`o += ${run[0]}`];
+  for (const part of run.slice(1)) {
+    if (lines[lines.length - 1].length + part.length > 100) lines.push(part);
+    else lines[lines.length - 1] += ` + ${part}`;
+  }
+  lines.forEach((line, i) => {
+    const ended = `${line}${i === lines.length - 1 ? ";" : " +"}`;
+    if (i) w.continued(ended);
+    else w.line(ended);
+  });
+}
+
+const text = (node: NodeOf<"text">) => stringLiteral(node.value);
+
+/** Escaped; in a quoted attribute value, safe output's quotes are escaped too (tojson's JSON is built of them). */
+const output = (node: NodeOf<"output">, g: Generation) => `rt.${g.inAttribute.has(node) ? "a" : "o"}(${expressionCode(node.value)})`;
+
+const STATEMENTS: { [T in Statement]: (node: NodeOf<T>, g: Generation) => void } = {
+  if: ifStatement,
+  for: forStatement,
+  set: (node, { w }) => w.line(`c[${JSON.stringify(node.name)}] = ${expressionCode(node.value)};`),
+  // The parent is the template's, read by generateTemplate: where the tag stands changes nothing.
+  extends: () => {},
+  include: (node, { w }) => w.line(`o += rt.include(r, ${JSON.stringify(node.template)}, c);`),
+  import: (node, { w }) => w.line(`c[${JSON.stringify(node.alias)}] = rt.imports(r, ${JSON.stringify(node.template)});`),
+  from: fromStatement,
+  block: (node, { w }) => w.line(`o += rt.block(r, ${JSON.stringify(node.name)}, c);`),
+  macro: macroStatement,
+};
+
+function ifStatement(node: NodeOf<"if">, g: Generation): void {
+  node.branches.forEach((branch, i) => {
+    g.w.line(`${i ? "} else if" : "if"} (rt.truthy(${expressionCode(branch.test)})) {`);
+    g.w.indent(() => writeNodes(branch.body, g));
+  });
+  if (node.otherwise) {
+    g.w.line("} else {");
+    g.w.indent(() => writeNodes(node.otherwise!, g));
+  }
+  g.w.line("}");
+}
+
+/**
+ * One scope per loop, not per pass: the loop's variables stay inside it, and
+ * a pass costs no allocation. `loop` is made only when the body reads it (a
+ * block inside is a function of its own, as Jinja's find_undeclared sees it).
+ * The {% else %} part runs in the scope around the loop.
+ */
+function forStatement(node: NodeOf<"for">, g: Generation): void {
+  const { w } = g;
+  const n = ++g.loops;
+  const [items, i, outer] = [`items${n}`, `i${n}`, `outer${n}`];
+  const item = `${items}[${i}]`;
+  w.line("{");
+  w.indent(() => {
+    w.line(`const ${items} = rt.list(${expressionCode(node.items)});`);
+    w.line(`const ${outer} = c;`);
+    w.line(`if (${items}.length) {`);
+    w.indent(() => {
+      w.line(`c = Object.create(${outer});`);
+      w.line(`for (let ${i} = 0; ${i} < ${items}.length; ${i}++) {`);
+      w.indent(() => {
+        if (readsName(node.body, "loop", outsideBlocks)) w.line(`c.loop = rt.loop(${i}, ${items});`);
+        const [only, ...more] = node.targets;
+        if (!more.length) w.line(`c[${JSON.stringify(only)}] = ${item};`);
+        else node.targets.forEach((t, k) => w.line(`c[${JSON.stringify(t)}] = rt.get(${item}, ${k});`));
+        writeNodes(node.body, g);
+      });
+      w.line("}");
+      w.line(`c = ${outer};`);
+    });
+    if (node.otherwise) {
+      w.line("} else {");
+      w.indent(() => writeNodes(node.otherwise!, g));
+    }
+    w.line("}");
+  });
+  w.line("}");
+}
+
+function fromStatement(node: NodeOf<"from">, { w }: Generation): void {
+  w.line("{");
+  w.indent(() => {
+    w.line(`const ns = rt.imports(r, ${JSON.stringify(node.template)});`);
+    for (const { name, alias } of node.names) w.line(`c[${JSON.stringify(alias)}] = rt.get(ns, ${JSON.stringify(name)});`);
+  });
+  w.line("}");
+}
+
+/** Parameters as [["a"], ["b", (c) => default]]: a default is evaluated at each call, in the macro's scope. */
+function macroStatement(node: NodeOf<"macro">, g: Generation): void {
+  const params = node.params.map((p) => `[${JSON.stringify(p.name)}${p.fallback ? `, (c) => ${expressionCode(p.fallback)}` : ""}]`);
+  const name = JSON.stringify(node.name);
+  part(g, `c[${name}] = rt.macro(c, r, `, node.body, "o", `, [${params.join(", ")}], ${name});`);
+}
+
+/**
+ * Where each {{ output }} stands in the HTML, reading the template's text in
+ * document order (html-state.ts): inside a quoted attribute value, even safe
+ * output must not close the quote.
+ */
+function quotedAttributeOutputs(nodes: Node[]): Set<Node> {
+  const found = new Set<Node>();
+  let html = START;
+  for (const node of allNodes(nodes)) {
+    if (node.type === "text") html = scanHtml(node.value, html);
+    else if (node.type === "output" && inQuotedAttribute(html)) found.add(node);
+  }
+  return found;
+}
