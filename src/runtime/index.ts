@@ -2,6 +2,6 @@
 export { createHandler } from "./handler.js";
 export type { RouteEntry } from "./router.js";
 export type { EventContext, Handler, Params } from "./types.js";
-export type { Session } from "./session.js";
+export { SessionConfigError, SessionSizeError, type Session } from "./session.js";
 export { purge, type CacheExport, type CachePolicy } from "./cache.js";
 export { escapeHtml, html, htmlResponse, HtmlString, raw } from "./html.js";

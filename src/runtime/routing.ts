@@ -56,9 +56,6 @@ export function comparePatterns(a: Segment[], b: Segment[]): number {
     if (d) return d;
     if (sa.kind === "literal" && sb.kind === "literal" && sa.value !== sb.value) return sa.value < sb.value ? -1 : 1;
   }
-  const ka = a[n]?.kind, kb = b[n]?.kind;
-  if (ka === undefined && kb === "catchall") return -1;
-  if (kb === undefined && ka === "catchall") return 1;
   return a.length - b.length;
 }
 

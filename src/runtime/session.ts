@@ -20,11 +20,49 @@ const MAX_SECONDS = 400 * 24 * 3600;
 const MAX_BYTES = 25 * 1024 * 1024;
 const COOKIE_SHAPE = /^([A-Za-z0-9_-]{24})\.([0-9a-z]{1,10})\.([A-Za-z0-9_-]{43})$/;
 
-interface KVLike {
+/**
+ * Where session records live: the one seam between the rules in this module and a storage
+ * service, as Flask's SessionInterface is. A Workers KV binding satisfies it as it is, so
+ * the default store is `env.SESSIONS` with no adapter to ship; a Durable Object store can
+ * implement the same three calls, and the unit tests keep one in memory. What the rules
+ * rely on: `get` sees this location's last `put` (null once deleted or expired); keys are
+ * `session:<hash>` for records and `revoked:<hash>` for ended sessions, so a store that
+ * keeps the mark elsewhere must still answer `get` for it; `expiration` is in seconds since
+ * the epoch, at least 60 s ahead (KV's floor); any call may throw, and a write may be
+ * refused (KV: one a second per key), which is why a write is retried once.
+ */
+export interface SessionStore {
   get(key: string, type: "text"): Promise<string | null>;
-  put(key: string, value: string, options?: { expiration?: number }): Promise<void>;
+  put(key: string, value: string, options: { expiration: number }): Promise<void>;
   delete(key: string): Promise<void>;
 }
+
+/** What a Session reads from the world besides the request: its store, its clock and its wait before a retry. */
+export interface SessionOptions {
+  /** The store for a request's env, found when the session is first used; a mistake in the set-up throws SessionConfigError. */
+  store?: (env: Record<string, unknown>) => SessionStore;
+  /** ms since the epoch. */
+  now?: () => number;
+  /** Waits ms before a failed write's retry. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+function kvBinding(env: Record<string, unknown>): SessionStore {
+  const kv = env.SESSIONS as SessionStore | undefined;
+  if (!kv || typeof kv.get !== "function") {
+    throw new SessionConfigError("context.session needs a KV namespace bound as SESSIONS ([[kv_namespaces]] in wrangler.toml)");
+  }
+  return kv;
+}
+
+const DEFAULTS: Required<SessionOptions> = {
+  store: kvBinding,
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+/** KV allows one write a second per key: a failed write's one retry waits that long. */
+const RETRY_DELAY = 1000;
 
 interface SessionRecord {
   data: Record<string, unknown>;
@@ -159,7 +197,8 @@ export class Session {
   #env: Record<string, unknown>;
   #loading: Promise<void> | undefined;
   #secrets: string[] = [];
-  #kv!: KVLike;
+  #store!: SessionStore;
+  #options: Required<SessionOptions>;
   #id: string | undefined;
   /** The id whose record this request read from KV, if any. */
   #loaded: string | undefined;
@@ -177,9 +216,10 @@ export class Session {
   #idle = DEFAULT_IDLE;
   #maxBytes = DEFAULT_MAX_BYTES;
 
-  constructor(request: Request, env: Record<string, unknown>) {
+  constructor(request: Request, env: Record<string, unknown>, options: Required<SessionOptions> = DEFAULTS) {
     this.#request = request;
     this.#env = env;
+    this.#options = options;
   }
 
   #load(): Promise<void> {
@@ -188,16 +228,12 @@ export class Session {
 
   async #read(): Promise<void> {
     const env = this.#env;
-    const kv = env.SESSIONS as KVLike | undefined;
-    if (!kv || typeof kv.get !== "function") {
-      throw new SessionConfigError("context.session needs a KV namespace bound as SESSIONS ([[kv_namespaces]] in wrangler.toml)");
-    }
-    this.#kv = kv;
+    const store = (this.#store = this.#options.store(env));
     this.#secrets = readSecrets(env);
     this.#idle = setting(env, "SESSION_IDLE_TIMEOUT", DEFAULT_IDLE, 60, MAX_SECONDS, "seconds");
     const maxAge = setting(env, "SESSION_MAX_AGE", DEFAULT_MAX_AGE, 60, MAX_SECONDS, "seconds");
     this.#maxBytes = setting(env, "SESSION_MAX_BYTES", DEFAULT_MAX_BYTES, 1024, MAX_BYTES, "bytes");
-    const now = Date.now();
+    const now = this.#options.now();
     this.#record = { data: Object.create(null), flash: Object.create(null), created: now, deadline: now + maxAge * 1000 };
 
     const value = sessionCookie(this.#request.headers.get("cookie"));
@@ -211,7 +247,7 @@ export class Session {
     let text: string | null;
     let revoked: string | null;
     try {
-      [text, revoked] = await Promise.all([kv.get(key, "text"), kv.get(revokedKey(key), "text")]);
+      [text, revoked] = await Promise.all([store.get(key, "text"), store.get(revokedKey(key), "text")]);
     } catch (err) {
       this.#readFailed = true;
       console.warn(`kiln: reading the session from KV failed; the request goes on without it and may not change it: ${String(err)}`);
@@ -342,25 +378,25 @@ export class Session {
     const out = new Response(response.body, response);
     out.headers.set("cache-control", "private, no-store");
     out.headers.append("vary", "Cookie");
-    const now = Date.now();
+    const now = this.#options.now();
     const expires = expiration(this.#record.deadline, now);
     if (this.#dirty) {
       const key = await recordKey((this.#id ??= newId()));
       const record = JSON.stringify({ ...this.#record, flash: { ...this.#record.flash, ...this.#newFlash } });
-      if (!(await this.#retry("saving the session", () => this.#kv.put(key, record, { expiration: expires })))) return this.#unavailable(response);
+      if (!(await this.#retry("saving the session", () => this.#store.put(key, record, { expiration: expires })))) return this.#unavailable(response);
       if (this.#id === this.#loaded && (await this.#endedMeanwhile(key))) {
         // A logout committed while this request ran: the serial order is "this change, then the
         // logout", so the change goes with the session and the browser keeps its cleared cookie.
-        await this.#retry("deleting a session record written after its logout", () => this.#kv.delete(key));
+        await this.#retry("deleting a session record written after its logout", () => this.#store.delete(key));
         out.headers.append("set-cookie", this.#cookie("", 0));
         return out;
       }
     }
     if (this.#revoke) {
       const key = await recordKey(this.#loaded!);
-      if (!(await this.#retry("ending the session", () => this.#kv.put(revokedKey(key), "1", { expiration: expires })))) return this.#unavailable(response);
+      if (!(await this.#retry("ending the session", () => this.#store.put(revokedKey(key), "1", { expiration: expires })))) return this.#unavailable(response);
       // The id is dead already; a record left behind is unreachable and expires at its deadline.
-      await this.#retry("deleting an ended session's record", () => this.#kv.delete(key));
+      await this.#retry("deleting an ended session's record", () => this.#store.delete(key));
     }
     if (this.#destroyed && !this.#dirty) {
       out.headers.append("set-cookie", this.#cookie("", 0));
@@ -380,7 +416,7 @@ export class Session {
    */
   async #endedMeanwhile(key: string): Promise<boolean> {
     try {
-      return (await this.#kv.get(revokedKey(key), "text")) !== null;
+      return (await this.#store.get(revokedKey(key), "text")) !== null;
     } catch (err) {
       console.warn(`kiln: checking the session for a logout after saving it failed: ${String(err)}`);
       return false; // every later load checks the mark again
@@ -395,7 +431,7 @@ export class Session {
     });
   }
 
-  /** One KV write; on failure (KV allows one write a second per key) one retry a second later. */
+  /** One write; on failure one retry, RETRY_DELAY later. */
   async #retry(what: string, write: () => Promise<void>): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
       try {
@@ -404,14 +440,21 @@ export class Session {
       } catch (err) {
         console.warn(`kiln: ${what} failed (attempt ${attempt}): ${String(err)}`);
         if (attempt === 2) return false;
-        await new Promise((r) => setTimeout(r, 1000));
+        await this.#options.sleep(RETRY_DELAY);
       }
     }
   }
 }
 
-export const sessions = {
-  open: (request: Request, env: Record<string, unknown>) => new Session(request, env),
-};
+export interface SessionSupport {
+  open(request: Request, env: Record<string, unknown>): Session;
+}
 
-export type SessionSupport = typeof sessions;
+/** Session support with another store, clock or wait (a Durable Object store; tests); `sessions` is the default. */
+export function createSessions(options: SessionOptions = {}): SessionSupport {
+  const resolved = { ...DEFAULTS, ...options };
+  return { open: (request, env) => new Session(request, env, resolved) };
+}
+
+/** What the generated entry passes to createHandler: KV bound as SESSIONS, the real clock. */
+export const sessions: SessionSupport = /* @__PURE__ */ createSessions();

@@ -1,0 +1,185 @@
+// Conditional GET, called directly: `conditional` decides 304s, `validate` is
+// the fetch handler's last step for GET and HEAD (ETag, then 304).
+import { createHash } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { conditional, etagsOf, validate } from "./etag.js";
+
+const get = (headers: Record<string, string> = {}, method = "GET") => new Request("http://localhost/page", { method, headers });
+const page = (headers: Record<string, string> = {}, status = 200, body: BodyInit | null = "hello") => new Response(body, { status, headers });
+
+/** The strong ETag kiln gives a body: the first 18 bytes of its SHA-256, base64url. */
+const etagFor = (body: string | Uint8Array) => `"${createHash("sha256").update(body).digest().subarray(0, 18).toString("base64url")}"`;
+
+const LAST_MODIFIED = "Wed, 01 Apr 2026 12:00:00 GMT";
+
+describe("conditional: If-None-Match", () => {
+  it.each([
+    ['"v1"', '"v1"'],
+    ['"v0", "v1"', '"v1"'],
+    ['"v0","v1"', '"v1"'],
+    ['W/"v1"', '"v1"'],
+    ['"v1"', 'W/"v1"'],
+    ['W/"v0", W/"v1"', 'W/"v1"'],
+    ["*", '"anything"'],
+    [" * ", '"anything"'],
+    ['"a,b"', '"a,b"'],
+  ])("If-None-Match %s matches ETag %s: 304", (inm, etag) => {
+    expect(conditional(get({ "if-none-match": inm }), page({ etag })).status).toBe(304);
+  });
+
+  it.each([
+    ['"v0"', '"v1"'],
+    ['"v1', '"v1"'],
+    ['"a", "b"', '"a,b"'],
+    ['"V1"', '"v1"'],
+    ["", '"v1"'],
+  ])("If-None-Match %s does not match ETag %s: the response as it was", (inm, etag) => {
+    const response = page({ etag });
+    expect(conditional(get({ "if-none-match": inm }), response)).toBe(response);
+  });
+
+  it("without an ETag only * matches", () => {
+    expect(conditional(get({ "if-none-match": '"v1"' }), page()).status).toBe(200);
+    expect(conditional(get({ "if-none-match": "*" }), page()).status).toBe(304);
+  });
+
+  it("reads ETags as quoted strings, commas inside them included", () => {
+    expect(etagsOf('"a,b", W/"c", junk, "d"')).toEqual(['"a,b"', 'W/"c"', '"d"']);
+    expect(etagsOf(" * ")).toEqual(["*"]);
+  });
+});
+
+describe("conditional: If-Modified-Since", () => {
+  it.each([
+    [LAST_MODIFIED, 304],
+    ["Wed, 01 Apr 2026 12:00:01 GMT", 304],
+    ["Wed, 01 Apr 2026 11:59:59 GMT", 200],
+    ["not a date", 200],
+  ])("If-Modified-Since %s against Last-Modified of 12:00:00: %i", (since, status) => {
+    expect(conditional(get({ "if-modified-since": since }), page({ "last-modified": LAST_MODIFIED })).status).toBe(status);
+  });
+
+  it("is ignored when the response has no Last-Modified", () => {
+    expect(conditional(get({ "if-modified-since": LAST_MODIFIED }), page()).status).toBe(200);
+  });
+
+  it("is ignored when If-None-Match is there, even if it would match", () => {
+    const response = page({ etag: '"v1"', "last-modified": LAST_MODIFIED });
+    expect(conditional(get({ "if-none-match": '"v0"', "if-modified-since": LAST_MODIFIED }), response).status).toBe(200);
+  });
+});
+
+describe("conditional: what a 304 is", () => {
+  it.each([201, 204, 206, 301, 404, 500])("a %i is never turned into a 304", (status) => {
+    const response = page({ etag: '"v1"', "last-modified": LAST_MODIFIED }, status, status === 204 ? null : "x");
+    expect(conditional(get({ "if-none-match": '"v1"' }), response)).toBe(response);
+    expect(conditional(get({ "if-modified-since": LAST_MODIFIED }), response)).toBe(response);
+  });
+
+  it("keeps the validators and caching headers, drops the body and its headers", async () => {
+    const kept = {
+      "cache-control": "public, max-age=60",
+      "content-location": "/page.html",
+      date: LAST_MODIFIED,
+      etag: '"v1"',
+      expires: "Wed, 01 Apr 2026 13:00:00 GMT",
+      vary: "Accept",
+      "last-modified": LAST_MODIFIED,
+      "x-kiln-cache": "HIT",
+    };
+    const response = page({ ...kept, "content-type": "text/html", "set-cookie": "a=1", "x-other": "1" });
+    const out = conditional(get({ "if-none-match": '"v1"' }), response);
+    expect(out.status).toBe(304);
+    expect(Object.fromEntries(out.headers)).toEqual(kept);
+    expect(out.body).toBe(null);
+  });
+});
+
+describe("validate: the ETag step of every GET and HEAD", () => {
+  it("tags a cacheable 200 with a strong ETag of its bytes, keeping the body", async () => {
+    const out = await validate(get(), page({ "cache-control": "max-age=60" }));
+    expect(out.headers.get("etag")).toBe(etagFor("hello"));
+    expect(await out.text()).toBe("hello");
+  });
+
+  it("answers 304 to a client that has those bytes", async () => {
+    const out = await validate(get({ "if-none-match": etagFor("hello") }), page({ "cache-control": "max-age=60" }));
+    expect(out.status).toBe(304);
+    expect(out.headers.get("etag")).toBe(etagFor("hello"));
+    expect(out.headers.get("cache-control")).toBe("max-age=60");
+  });
+
+  it.each([
+    ["no Cache-Control", {}, 200],
+    ["no-store", { "cache-control": "private, no-store" }, 200],
+    ["no-store with a value", { "cache-control": "no-store=1" }, 200],
+    ["a 206", { "cache-control": "max-age=60" }, 206],
+    ["a 404", { "cache-control": "max-age=60" }, 404],
+  ])("leaves %s untouched", async (_, headers, status) => {
+    const response = page(headers, status);
+    expect(await validate(get({ "if-none-match": "*" }), response)).toBe(response);
+  });
+
+  it("tags a 2xx other than 200, but never answers it 304", async () => {
+    const out = await validate(get({ "if-none-match": etagFor("hello") }), page({ "cache-control": "max-age=60" }, 201));
+    expect(out.status).toBe(201);
+    expect(out.headers.get("etag")).toBe(etagFor("hello"));
+  });
+
+  it("tags private responses and words that only contain no-store", async () => {
+    for (const cc of ["private", "x-no-storey"]) expect((await validate(get(), page({ "cache-control": cc }))).headers.get("etag")).toBe(etagFor("hello"));
+  });
+
+  it("keeps the route's own ETag and compares against it", async () => {
+    const out = await validate(get({ "if-none-match": 'W/"mine"' }), page({ "cache-control": "max-age=60", etag: '"mine"' }));
+    expect(out.status).toBe(304);
+    expect(out.headers.get("etag")).toBe('"mine"');
+  });
+
+  it("tags a stream whose chunks are queued, and sends them unchanged", async () => {
+    const body = new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(new TextEncoder().encode("hel"));
+        c.enqueue(new TextEncoder().encode("lo"));
+        c.close();
+      },
+    });
+    const out = await validate(get(), page({ "cache-control": "max-age=60" }, 200, body));
+    expect(out.headers.get("etag")).toBe(etagFor("hello"));
+    expect(await out.text()).toBe("hello");
+  });
+
+  it("never holds back a body that waits on I/O: no ETag, and it streams as it was", async () => {
+    let push!: (text: string) => void;
+    const body = new ReadableStream<Uint8Array>({
+      start(c) {
+        push = (text) => (c.enqueue(new TextEncoder().encode(text)), c.close());
+      },
+    });
+    const out = await validate(get(), page({ "cache-control": "max-age=60" }, 200, body));
+    expect(out.headers.has("etag")).toBe(false);
+    push("later");
+    expect(await out.text()).toBe("later");
+  });
+
+  it("does not hash a body over 1 MiB", async () => {
+    const big = new Uint8Array((1 << 20) + 1);
+    const chunks = new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(big.subarray(0, 1 << 20));
+        c.enqueue(big.subarray(1 << 20));
+        c.close();
+      },
+    });
+    const out = await validate(get(), page({ "cache-control": "max-age=60" }, 200, chunks));
+    expect(out.headers.has("etag")).toBe(false);
+    expect((await out.arrayBuffer()).byteLength).toBe((1 << 20) + 1);
+  });
+
+  it("tags an empty body, and a HEAD without a body is compared without hashing", async () => {
+    expect((await validate(get(), page({ "cache-control": "max-age=60" }, 200, null))).headers.get("etag")).toBe(etagFor(""));
+    const head = await validate(get({ "if-none-match": '"v1"' }, "HEAD"), page({ "cache-control": "max-age=60" }, 200, null));
+    expect(head.headers.has("etag")).toBe(false);
+    expect(head.status).toBe(200);
+  });
+});
