@@ -199,6 +199,8 @@ describe("the kiln command", () => {
       "functions/hooks/_middleware.ts": "export const csrf = false;\n",
       "functions/hooks/pay.ts": "export const onRequestPost = () => new Response('');",
       "functions/hooks/admin.ts": "export const csrf = true;\nexport const cache = { maxAge: 1 };\n" + GET,
+      "functions/hooks/inner/_middleware.ts": "export const csrf = true;\n",
+      "functions/hooks/inner/x.ts": GET,
       "functions/index.ts": GET,
     });
     const out = execFileSync("node", [CLI, "routes", "--root", root], { encoding: "utf8" });
@@ -206,8 +208,10 @@ describe("the kiln command", () => {
       ["pattern", "methods", "file", "middleware", "declares"],
       ["/", "GET", "index.ts", "-", "-"],
       ["/hooks/admin", "GET", "hooks/admin.ts", "-", "cache, csrf=true"],
+      ["/hooks/inner/x", "GET", "hooks/inner/x.ts", "-", "csrf=true (hooks/inner/_middleware.ts)"],
       ["/hooks/pay", "POST", "hooks/pay.ts", "-", "csrf=false (hooks/_middleware.ts)"],
       ["/hooks/*", "-", "hooks/_middleware.ts", "(middleware)", "csrf=false"],
+      ["/hooks/inner/*", "-", "hooks/inner/_middleware.ts", "(middleware)", "csrf=true"],
       [""],
     ]);
   });

@@ -30,6 +30,7 @@ const CASES: Case[] = [
   ["a form post from an opaque origin", "POST", "/login", 403, { origin: "null", ...FORM }],
   ["JSON from another site with the session cookie", "POST", "/api/items", 403, { ...CROSS, ...JSON_BODY, ...COOKIE }],
   ["the session cookie spelt with spaces", "DELETE", "/api/items", 403, { ...CROSS, cookie: "kiln_session =x" }],
+  ["the session cookie after a tab", "DELETE", "/api/items", 403, { ...CROSS, cookie: "theme=dark;\t kiln_session=x" }],
   ["a cross-site form post to a path no route serves", "POST", "/nowhere", 403, { ...CROSS, ...FORM }],
   ["a file that turns the check back on inside an opted-out folder", "POST", "/webhooks/admin", 403, { ...CROSS, ...FORM }],
   // Allowed.

@@ -172,6 +172,12 @@ describe("HTTP behaviour the framework owns", () => {
     expect(await res.text()).toBe("");
   });
 
+  it("answers HEAD for a GET handler whose response has no body", async () => {
+    const res = await app.fetch("/empty", { method: "HEAD" });
+    expect(res.status).toBe(204);
+    expect(res.headers.get("x-empty")).toBe("1");
+  });
+
   it("answers another method on an existing path with 405 and Allow", async () => {
     const res = await app.fetch("/users/5", { method: "POST" });
     expect(res.status).toBe(405);
@@ -194,6 +200,11 @@ describe("HTTP behaviour the framework owns", () => {
   it("answers 404 when nothing matches and no asset exists, and serves assets that do", async () => {
     expect((await app.fetch("/no/such/page")).status).toBe(404);
     expect(await text("/hello.txt")).toBe("hello from public\n");
+  });
+
+  it("answers a browser that also accepts JSON with text, not JSON", async () => {
+    const res = await app.fetch("/users/5", { method: "POST", headers: { accept: "text/html,application/json;q=0.9" } });
+    expect(await res.text()).toBe("Method Not Allowed\n");
   });
 
   it("answers JSON errors to clients that ask for JSON", async () => {

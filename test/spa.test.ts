@@ -60,7 +60,8 @@ describe("a single-page app", () => {
     const json = await navigate(app, "/api/nothing", "GET", { accept: "application/json" });
     expect(json.status).toBe(404);
     expect(JSON.parse(json.body)).toEqual({ error: "Not Found", status: 404 });
-    expect((await app.fetch("/assets/missing.js", { headers: { "sec-fetch-mode": "no-cors" } })).status).toBe(404);
+    const script = { "sec-fetch-mode": "no-cors", "sec-fetch-dest": "script", accept: "*/*" };
+    expect((await navigate(app, "/assets/missing.js", "GET", script)).status).toBe(404);
     expect((await navigate(app, "/dashboard", "POST", { accept: "*/*" })).status).toBe(404);
   });
 
@@ -70,6 +71,9 @@ describe("a single-page app", () => {
       "not found: browsers get public/index.html with 200 (a single-page app: there is no public/404.html; --no-spa turns it off)",
     );
     expect((await build({ root: ROOT, out, spa: false })).notes.some((n) => n.startsWith("not found"))).toBe(false);
+    // An index.html beside a 404.html is a site with pages, not a single-page app.
+    const site = resolve(import.meta.dirname, "fixtures/static");
+    expect((await build({ root: site, out })).notes).toContain("not found: public/404.html with 404");
     const off = await startApp(ROOT, { spa: false });
     try {
       expect((await navigate(off, "/dashboard")).status).toBe(404);

@@ -54,6 +54,11 @@ describe("not found", () => {
     expect(await res.text()).toContain("Nothing here, sorry");
   });
 
+  it("gives browsers that also accept JSON the page, not JSON", async () => {
+    const res = await app.fetch("/no/such/page", { headers: { accept: "text/html,application/json;q=0.9" } });
+    expect(await res.text()).toContain("Nothing here, sorry");
+  });
+
   it("gives JSON to clients that ask for it, and text to the rest", async () => {
     const json = await app.fetch("/no/such/page", { headers: { accept: "application/json" } });
     expect(json.status).toBe(404);
