@@ -240,9 +240,12 @@ describe("the kiln command", () => {
     }
   });
 
-  it("a csrf declaration that kiln build cannot read", async () => {
-    const problems = await problemsOf({ "functions/a.ts": "const off = false;\nexport const csrf = off;\n" + GET });
-    expect(problems).toEqual(["functions/a.ts: write csrf as `export const csrf = false;` (or true): kiln build reads it without running the file"]);
+  it("a csrf declaration that is not true or false fails at start-up, naming the route", async () => {
+    const { startApp } = await import("./helpers/app.js");
+    const root = makeApp({ "functions/a.ts": "const off = 'no';\nexport const csrf = off;\n" + GET });
+    let output = "";
+    await expect(startApp(root, { onOutput: (text) => (output += text) })).rejects.toThrow(/failed to start/);
+    expect(output).toMatch(/\/a: csrf must be true or false/);
   });
 
   it("kiln with an unknown command prints the usage and exits 1", () => {

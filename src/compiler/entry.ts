@@ -61,14 +61,16 @@ export function generateEntry(table: RouteTable, functionsDir: string, outFile: 
     const names = [
       ...f.handlers.map((h) => `${h.name} as h${n}_${h.method}`),
       ...(f.cache ? [`cache as c${n}`] : []),
+      ...Object.keys(f.declares).map((name) => `${name} as d${n}_${name}`),
     ].join(", ");
     imports.push(`import { ${names} } from ${JSON.stringify(importPath(outDir, resolve(functionsDir, f.file)))};`);
     const methods = f.handlers.map((h) => `${h.method}: h${n}_${h.method}`).join(", ");
     const middleware = f.middleware ? " middleware: true," : "";
     const get = f.handlers.find((h) => h.method === "GET") ?? f.handlers.find((h) => h.method === "ANY");
     const cache = f.cache ? ` cache: cacheRoute(c${n}, ${JSON.stringify(f.file)}${get ? `, h${n}_${get.method}` : ""}),` : "";
-    const csrf = f.csrf === undefined ? "" : ` csrf: ${f.csrf},`;
-    return `  { pattern: ${JSON.stringify(f.pattern)},${middleware}${cache}${csrf} methods: { ${methods} } },`;
+    const declared = Object.keys(f.declares);
+    const declares = declared.length ? ` declares: { ${declared.map((name) => `${name}: d${n}_${name}`).join(", ")} },` : "";
+    return `  { pattern: ${JSON.stringify(f.pattern)},${middleware}${cache}${declares} methods: { ${methods} } },`;
   };
   const rows = [...table.middleware, ...table.routes].map(entry);
   const extras = [

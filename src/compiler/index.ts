@@ -2,6 +2,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { assetKey } from "../runtime/static-files.js";
+import { FOLDER_DECLARATIONS } from "../runtime/declarations.js";
 import { folderCovers } from "../runtime/routing.js";
 import { notFoundMode, scanPublic } from "./assets.js";
 import { compileTemplates } from "./template/index.js";
@@ -111,9 +112,10 @@ export function formatRouteTable(table: RouteTable): string {
 
 /** What a file declares, with what it inherits from the folders around it (the nearest wins), and from where. */
 function declarations(file: RouteFile, folders: RouteFile[]): string {
-  const out: string[] = [];
-  if (file.cache) out.push("cache");
-  const csrfFrom = file.csrf !== undefined ? file : [...folders].reverse().find((m) => m.csrf !== undefined);
-  if (csrfFrom) out.push(`csrf=${csrfFrom.csrf}${csrfFrom === file ? "" : ` (${csrfFrom.file})`}`);
+  const out: string[] = file.cache ? ["cache"] : [];
+  for (const name of FOLDER_DECLARATIONS) {
+    const from = name in file.declares ? file : [...folders].reverse().find((m) => name in m.declares);
+    if (from) out.push(`${name}=${from.declares[name]}${from === file ? "" : ` (${from.file})`}`);
+  }
   return out.join(", ") || "-";
 }

@@ -10,6 +10,7 @@ import {
   ROUTE_EXTENSIONS,
   type Segment,
 } from "./route-path.js";
+import { FOLDER_DECLARATIONS } from "../runtime/declarations.js";
 import { comparePatterns } from "../runtime/routing.js";
 import { walkFiles } from "./walk.js";
 
@@ -24,8 +25,8 @@ export interface RouteFile {
   guardsStaticFiles: boolean;
   /** The file exports `cache`, its caching policy. */
   cache: boolean;
-  /** The file's `csrf` declaration, read from its source: false opts it (a _middleware: its folder) out of the cross-site check. */
-  csrf?: boolean;
+  /** The file's declarations (runtime/declarations.ts): name → the source text of its value, for `kiln routes`. */
+  declares: Record<string, string>;
 }
 
 export interface RouteTable {
@@ -81,11 +82,13 @@ export function scanRoutes(functionsDir: string, prefix = "functions/"): RouteTa
       if (guardsStaticFiles && !path.middleware) throw new ExportError("only a _middleware file can guard static files (guardsStaticFiles)");
       const cache = names.includes("cache");
       if (cache && path.middleware) throw new ExportError("a _middleware file cannot export cache: put it in the route files");
-      const csrf = names.includes("csrf") ? readBoolean(source, "csrf") : undefined;
-      const entry: RouteFile = { ...path, pattern: formatPattern(path.segments), handlers, guardsStaticFiles, cache, csrf };
+      const declares = readDeclarations(source, names);
+      const entry: RouteFile = { ...path, pattern: formatPattern(path.segments), handlers, guardsStaticFiles, cache, declares };
       if (path.middleware) {
         // A folder's declarations may stand alone; a _middleware with neither is a mistake.
-        if (handlers.length === 0 && csrf === undefined) throw new ExportError("a _middleware file must export onRequest (or onRequestGet, ...) or a declaration (csrf)");
+        if (handlers.length === 0 && Object.keys(declares).length === 0) {
+          throw new ExportError(`a _middleware file must export onRequest (or onRequestGet, ...) or a declaration (${FOLDER_DECLARATIONS.join(", ")})`);
+        }
         middleware.push(entry);
       } else if (handlers.length > 0) {
         routes.push(entry); // files without handlers are helpers, not routes
@@ -102,11 +105,29 @@ export function scanRoutes(functionsDir: string, prefix = "functions/"): RouteTa
   return { routes, middleware, mentionsSession, renders };
 }
 
-/** A declaration kiln build reads without running the file, so it must be written as a literal. */
-function readBoolean(source: string, name: string): boolean {
-  const m = new RegExp(`\\bexport\\s+const\\s+${name}\\s*(?::\\s*boolean\\s*)?=\\s*(true|false)\\s*(?:;|$)`, "m").exec(source);
-  if (!m) throw new ExportError(`write ${name} as \`export const ${name} = false;\` (or true): kiln build reads it without running the file`);
-  return m[1] === "true";
+/** The declarations a file exports, each with the source text of its value (or "…" when it is not written in place). */
+function readDeclarations(source: string, names: string[]): Record<string, string> {
+  const declares: Record<string, string> = {};
+  for (const name of FOLDER_DECLARATIONS) {
+    if (names.includes(name)) declares[name] = valueSource(source, name) ?? "…";
+  }
+  return declares;
+}
+
+/** `export const NAME = VALUE;` → VALUE, up to the `;` or line end outside brackets, on one line. */
+function valueSource(source: string, name: string): string | undefined {
+  const m = new RegExp(`\\bexport\\s+const\\s+${name}\\b[^=]*=\\s*`).exec(source);
+  if (!m) return undefined;
+  let depth = 0;
+  let i = m.index + m[0].length;
+  const start = i;
+  for (; i < source.length; i++) {
+    const c = source[i];
+    if ("{[(".includes(c)) depth++;
+    else if ("}])".includes(c)) depth--;
+    else if (depth === 0 && (c === ";" || c === "\n")) break;
+  }
+  return source.slice(start, i).replace(/\s+/g, " ").trim();
 }
 
 /** Two files that answer the same URL and method: the build cannot choose for the user. */

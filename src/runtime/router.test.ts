@@ -207,7 +207,7 @@ function build(specs: FileSpec[]): Built {
     }
     const entry: RouteEntry = { pattern: formatPattern(f.segments), methods };
     if (f.middleware) entry.middleware = true;
-    if (f.csrf !== undefined) entry.csrf = f.csrf === "true";
+    if (f.csrf !== undefined) entry.declares = { csrf: f.csrf === "true" };
     return entry;
   });
   return { entries, labels, files };

@@ -3,6 +3,7 @@
 // of the path, never with the number of routes. itty-router was measured in
 // this place and lost at 1,000 routes (it tries each route's RegExp in turn):
 // see bench/README.md.
+import { mergeDeclarations, type Declarations } from "./declarations.js";
 import { handlerExport, parsePattern } from "./routing.js";
 import type { Handler } from "./types.js";
 
@@ -14,8 +15,8 @@ export interface RouteEntry {
   methods: Record<string, Handler | Handler[]>;
   /** The route's caching step (src/runtime/cache.ts), when the file exports `cache`. */
   cache?: Handler;
-  /** The file's `csrf` declaration (read by kiln build); false opts the file (a _middleware: its folder) out of the cross-site check. */
-  csrf?: boolean;
+  /** The file's declarations (declarations.ts): for a _middleware, its folder's. */
+  declares?: Declarations;
 }
 
 export interface Step {
@@ -30,7 +31,9 @@ export interface Chain {
   /** assets: fall through to static files; 405: no handler for the method; options: answer 204 with Allow. */
   end: "assets" | "405" | "options";
   allow: string;
-  /** Refuse cross-site form posts (src/runtime/csrf.ts): the nearest `csrf` declaration, on by default. */
+  /** The declarations in force for this route: its folders', then its own (the nearest wins). */
+  declared: Declarations;
+  /** Refuse cross-site form posts (csrf.ts): on unless `csrf = false` is declared. */
   csrf: boolean;
 }
 
@@ -38,7 +41,7 @@ export interface Chain {
 interface PlacedFile {
   pattern: string;
   cache: Handler | undefined;
-  csrf: boolean | undefined;
+  declares: Declarations | undefined;
   names: string[];
   methods: Record<string, Step[]>;
   /** The tree nodes from the root to this file's folder, for the middleware around it. */
@@ -106,10 +109,10 @@ function stepsFor(methods: Record<string, Step[]>, method: string): Step[] | und
   return methods[method] ?? (method === "HEAD" ? methods.GET : undefined) ?? methods.ANY;
 }
 
-/** The route's own `csrf`, else the deepest folder's that declares one, else on. */
-function csrfOf(nodes: Node[], own: boolean | undefined): boolean {
-  for (let i = nodes.length - 1; own === undefined && i >= 0; i--) own = nodes[i].middleware?.csrf;
-  return own ?? true;
+/** A chain's declarations, from its folders' _middleware files and the file's own. */
+function chainDeclarations(nodes: Node[], own: Declarations | undefined): Pick<Chain, "declared" | "csrf"> {
+  const declared = mergeDeclarations([...nodes.map((n) => n.middleware?.declares), own]);
+  return { declared, csrf: declared.csrf !== false };
 }
 
 function middlewareSteps(nodes: Node[], method: string): Step[] {
@@ -150,8 +153,10 @@ function place(tree: Tree, entry: RouteEntry): void {
     }
     nodes.push((node = next));
   }
+  const csrf = entry.declares?.csrf;
+  if (csrf !== undefined && typeof csrf !== "boolean") throw new TypeError(`${entry.middleware ? "middleware" : "route"} ${entry.pattern}: csrf must be true or false`);
   const methods = toSteps(entry);
-  const file: PlacedFile = { pattern: entry.pattern, cache: entry.cache, csrf: entry.csrf, names, methods, nodes, chains: new Map(), allow: allowHeader(methods) };
+  const file: PlacedFile = { pattern: entry.pattern, cache: entry.cache, declares: entry.declares, names, methods, nodes, chains: new Map(), allow: allowHeader(methods) };
   if (entry.middleware) node.middleware = file;
   else if (catchall) node.catchall = file;
   else {
@@ -167,7 +172,7 @@ function routeChain(file: PlacedFile, method: string): Chain {
   const steps = middlewareSteps(file.nodes, method);
   if (own && file.cache) steps.push({ run: file.cache, path: file.pattern });
   if (own) steps.push(...own);
-  const chain: Chain = { steps, end, allow: file.allow, csrf: csrfOf(file.nodes, file.csrf) };
+  const chain: Chain = { steps, end, allow: file.allow, ...chainDeclarations(file.nodes, file.declares) };
   file.chains.set(method, chain);
   return chain;
 }
@@ -197,7 +202,7 @@ function walk(node: Node, segs: string[], i: number, values: (string | string[])
   return undefined;
 }
 
-const TO_ASSETS: Match = { chain: { steps: [], end: "assets", allow: "", csrf: true }, params: {} };
+const TO_ASSETS: Match = { chain: { steps: [], end: "assets", allow: "", declared: {}, csrf: true }, params: {} };
 
 /** No route matched: the middleware of the folders the path goes through still runs, then the assets. */
 function unmatched(tree: Tree, segs: string[], method: string): Match {
@@ -212,7 +217,7 @@ function unmatched(tree: Tree, segs: string[], method: string): Match {
     nodes.push((node = next));
   }
   let chain = node.unmatched.get(method);
-  if (!chain) node.unmatched.set(method, (chain = { steps: middlewareSteps(nodes, method), end: "assets", allow: "", csrf: csrfOf(nodes, undefined) }));
+  if (!chain) node.unmatched.set(method, (chain = { steps: middlewareSteps(nodes, method), end: "assets", allow: "", ...chainDeclarations(nodes, undefined) }));
   return { chain, params: toParams(node.names, values) };
 }
 

@@ -1,0 +1,18 @@
+// Per-file declarations: exports that state a policy instead of code
+// (design.md, "Per-file declarations"). A route file declares for itself; a
+// folder's _middleware.ts declares for every file under it, and a nested
+// declaration overrides its folder's. `kiln build` finds them, `kiln routes`
+// prints them, and the entry hands their values to the runtime, which merges
+// them per route once. Routes that declare nothing pay nothing.
+
+/** Declarations a file or a whole folder can make. */
+export const FOLDER_DECLARATIONS = ["csrf"] as const;
+
+export type Declarations = Partial<Record<(typeof FOLDER_DECLARATIONS)[number], unknown>>;
+
+/** The declarations in force for a file: its folders' from the outermost in, then its own; the nearest wins. */
+export function mergeDeclarations(layers: (Declarations | undefined)[]): Declarations {
+  const merged: Declarations = {};
+  for (const layer of layers) if (layer) Object.assign(merged, layer);
+  return merged;
+}
