@@ -7,6 +7,7 @@ import { hasSessionCookie } from "./session-cookie.js";
 import { Context } from "./context.js";
 import { errorResponse } from "./errors.js";
 import { etagsOf, httpDate, tagged } from "./etag.js";
+import { withMutableHeaders } from "./known-body.js";
 import type { EventContext, Handler } from "./types.js";
 
 export interface CachePolicy {
@@ -221,7 +222,7 @@ export function cacheRoute(policy: CacheExport, file: string, get?: Handler): Ha
     if (response.status !== 200 || Context.usedSession(context)) return response;
     const own = response.headers.has("cache-control");
     // Headers are copied only to add one: a fetch() result's are read-only.
-    if (!own || useEdge) response = new Response(response.body, response);
+    if (!own || useEdge) response = withMutableHeaders(response);
     if (!own) response.headers.set("cache-control", header);
     if (useEdge) {
       if (method === "GET") response = await toEdge(context, response);

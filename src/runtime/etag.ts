@@ -2,6 +2,7 @@
 // them to every GET/HEAD response that may be stored, whichever code set its
 // Cache-Control; cache.ts uses them for the edge cache and If-Match.
 import { base64url } from "./base64url.js";
+import { knownBody } from "./known-body.js";
 
 /** ETags of an If-None-Match or If-Match header; `*` stays `*`. ETags may hold commas, so they are matched, not split. */
 export function etagsOf(header: string): string[] {
@@ -84,6 +85,30 @@ async function bytesInMemory(response: Response): Promise<Uint8Array | undefined
   return bytes;
 }
 
+const encoder = new TextEncoder();
+
+/**
+ * The tags of the pages rendered last, by their text: a cacheable page is
+ * mostly the same page again, and finding its text in a Map (one native
+ * hash and compare) costs a fraction of SHA-256 and its trip through
+ * crypto.subtle. Bounded in characters, oldest out first.
+ */
+const recentTags = new Map<string, string>();
+const RECENT_CHARS = 1 << 20;
+let recentChars = 0;
+
+function remember(text: string, tag: string): string {
+  if (text.length > RECENT_CHARS / 4) return tag;
+  recentTags.set(text, tag);
+  recentChars += text.length;
+  for (const old of recentTags.keys()) {
+    if (recentChars <= RECENT_CHARS) break;
+    recentTags.delete(old);
+    recentChars -= old.length;
+  }
+  return tag;
+}
+
 /** A strong ETag from the SHA-256 of the body. */
 async function etagOf(bytes: Uint8Array): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
@@ -96,6 +121,12 @@ async function etagOf(bytes: Uint8Array): Promise<string> {
  * fetch() result's are read-only).
  */
 export async function tagged(response: Response): Promise<Response> {
+  const text = knownBody(response);
+  if (text !== undefined) {
+    // kiln made this Response from a string, with headers of its own: tag it in place.
+    response.headers.set("etag", recentTags.get(text) ?? remember(text, await etagOf(encoder.encode(text))));
+    return response;
+  }
   const body = response.body;
   const bytes = body ? await bytesInMemory(response) : new Uint8Array(0);
   if (!bytes) return response;

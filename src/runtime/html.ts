@@ -1,6 +1,7 @@
 // `html`: a tagged template for HTML written inline. Every value is escaped
 // unless it is itself `html` or `raw`; arrays are joined, so a list of rows
 // composes without a join(""). The result can be a Response body.
+import { withKnownBody } from "./known-body.js";
 
 /** A piece of HTML that is safe as it is: made by `html` or `raw`, never escaped again. */
 export class HtmlString {
@@ -72,8 +73,9 @@ const HTML = new Headers({ "content-type": "text/html; charset=utf-8" });
 
 /** An HTML Response (text/html; charset=utf-8 unless init says otherwise). */
 export function htmlResponse(body: HtmlString | string, init: ResponseInit = {}): Response {
-  if (!init.headers) return new Response(String(body), { status: init.status, statusText: init.statusText, headers: HTML });
+  const text = String(body);
+  if (!init.headers) return withKnownBody(new Response(text, { status: init.status, statusText: init.statusText, headers: HTML }), text);
   const headers = new Headers(init.headers);
   if (!headers.has("content-type")) headers.set("content-type", "text/html; charset=utf-8");
-  return new Response(String(body), { ...init, headers });
+  return withKnownBody(new Response(text, { ...init, headers }), text);
 }
