@@ -3,6 +3,7 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { conditional, etagsOf, validate } from "./etag.js";
+import { htmlResponse } from "./html.js";
 
 const get = (headers: Record<string, string> = {}, method = "GET") => new Request("http://localhost/page", { method, headers });
 const page = (headers: Record<string, string> = {}, status = 200, body: BodyInit | null = "hello") => new Response(body, { status, headers });
@@ -181,5 +182,33 @@ describe("validate: the ETag step of every GET and HEAD", () => {
     const head = await validate(get({ "if-none-match": '"v1"' }, "HEAD"), page({ "cache-control": "max-age=60" }, 200, null));
     expect(head.headers.has("etag")).toBe(false);
     expect(head.status).toBe(200);
+  });
+});
+
+describe("validate: pages kiln made from a string (htmlResponse, render)", () => {
+  const cached = { "cache-control": "max-age=60" };
+
+  it("tags them from their text with the same tag as the same bytes read from a stream, in place", async () => {
+    const text = "<p>café — ünïcode</p>";
+    const made = htmlResponse(text, { headers: cached });
+    const out = (await validate(get(), made)) as Response;
+    expect(out).toBe(made);
+    expect(out.headers.get("etag")).toBe(etagFor(text));
+    const streamed = (await validate(get(), page(cached, 200, text))) as Response;
+    expect(streamed.headers.get("etag")).toBe(etagFor(text));
+    expect(await out.text()).toBe(text);
+  });
+
+  it("gives a changed page a new tag, and the same page its tag again", async () => {
+    const tag = async (text: string) => ((await validate(get(), htmlResponse(text, { headers: cached }))) as Response).headers.get("etag");
+    expect(await tag("<p>one</p>")).toBe(etagFor("<p>one</p>"));
+    expect(await tag("<p>two</p>")).toBe(etagFor("<p>two</p>"));
+    expect(await tag("<p>one</p>")).toBe(etagFor("<p>one</p>"));
+  });
+
+  it("answers 304 from the text's tag", async () => {
+    const text = "<p>same</p>";
+    const res = await validate(get({ "if-none-match": etagFor(text) }), htmlResponse(text, { headers: cached }));
+    expect(res.status).toBe(304);
   });
 });
