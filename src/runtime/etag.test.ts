@@ -202,7 +202,7 @@ describe("validate: pages kiln made from a string (htmlResponse, render)", () =>
   it("gives a changed page a new tag, and the same page its tag again", async () => {
     const tag = async (text: string) => ((await validate(get(), htmlResponse(text, { headers: cached }))) as Response).headers.get("etag");
     expect(await tag("<p>one</p>")).toBe(etagFor("<p>one</p>"));
-    expect(await tag("<p>two</p>")).toBe(etagFor("<p>two</p>"));
+    expect(await tag("<p>one!</p>")).toBe(etagFor("<p>one!</p>"));
     expect(await tag("<p>one</p>")).toBe(etagFor("<p>one</p>"));
   });
 
