@@ -118,6 +118,17 @@ describe("build errors name the files", () => {
 });
 
 describe("the build output", () => {
+  it("ships the ETag step only to apps whose code mentions Cache-Control or exports cache", async () => {
+    const entryOf = async (files: Record<string, string>) => {
+      const { outFile } = await build({ root: makeApp(files) });
+      return readFileSync(outFile, "utf8");
+    };
+    expect(await entryOf({ "functions/a.ts": GET })).not.toContain("etag.js");
+    const helper = "export const cached = (body) => new Response(body, { headers: { 'Cache-Control': 'max-age=60' } });\n";
+    expect(await entryOf({ "functions/a.ts": GET, "functions/lib/respond.ts": helper })).toMatch(/import \{ validate \} from ".*etag\.js";/);
+    expect(await entryOf({ "functions/a.ts": "export const cache = { maxAge: 1 };\n" + GET })).toContain("validate");
+  });
+
   it("types exported with `export type` are not handlers, and helpers are not routes", async () => {
     const root = makeApp({
       "functions/a.ts": "export type onRequestX = string;\nexport interface Foo {}\n" + GET,

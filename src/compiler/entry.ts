@@ -11,6 +11,7 @@ const RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), "../runtime/ind
 const SESSION_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), "../runtime/session.js");
 const LISTING_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), "../runtime/listing.js");
 const CACHE_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), "../runtime/cache.js");
+const ETAG_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), "../runtime/etag.js");
 const TEMPLATE_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), "../runtime/template.js");
 
 function importPath(fromDir: string, to: string): string {
@@ -51,7 +52,11 @@ export function generateEntry(table: RouteTable, functionsDir: string, outFile: 
   const outDir = dirname(outFile);
   const imports: string[] = [`import { createHandler } from ${JSON.stringify(importPath(outDir, RUNTIME))};`];
   if (options.sessions) imports.push(`import { sessions } from ${JSON.stringify(importPath(outDir, SESSION_RUNTIME))};`);
-  if (table.routes.some((r) => r.cache)) imports.push(`import { cacheRoute } from ${JSON.stringify(importPath(outDir, CACHE_RUNTIME))};`);
+  const caches = table.routes.some((r) => r.cache);
+  if (caches) imports.push(`import { cacheRoute } from ${JSON.stringify(importPath(outDir, CACHE_RUNTIME))};`);
+  // Responses may carry a Cache-Control only where the app's code says so: only then the ETag step.
+  const etags = caches || table.mentionsCacheControl;
+  if (etags) imports.push(`import { validate } from ${JSON.stringify(importPath(outDir, ETAG_RUNTIME))};`);
   if (options.templates) {
     imports.push(`import { templateSupport } from ${JSON.stringify(importPath(outDir, TEMPLATE_RUNTIME))};`);
     imports.push(`import { templates } from ${JSON.stringify(importPath(outDir, templatesModulePath(outFile)))};`);
@@ -75,6 +80,7 @@ export function generateEntry(table: RouteTable, functionsDir: string, outFile: 
   const rows = [...table.middleware, ...table.routes].map(entry);
   const extras = [
     options.sessions ? "sessions" : "",
+    etags ? "validate" : "",
     options.files.listings ? "listing" : "",
     options.templates ? `templates: templateSupport(templates, ${JSON.stringify(options.templates.flashes)})` : "",
   ].filter(Boolean);

@@ -36,6 +36,8 @@ export interface RouteTable {
   middleware: RouteFile[];
   /** Whether any file under functions/ mentions `session`: only then does the Worker ship session support. */
   mentionsSession: boolean;
+  /** Whether any file under functions/ mentions Cache-Control: only then does every response get the ETag step. */
+  mentionsCacheControl: boolean;
   /** Every `render("name"` in functions/, to check the template exists. */
   renders: { file: string; name: string; line: number }[];
 }
@@ -67,12 +69,14 @@ export function scanRoutes(functionsDir: string, prefix = "functions/"): RouteTa
   const routes: RouteFile[] = [];
   const middleware: RouteFile[] = [];
   let mentionsSession = false;
+  let mentionsCacheControl = false;
   const renders: RouteTable["renders"] = [];
   for (const file of listRouteFiles(functionsDir)) {
     try {
       const path = parseRoutePath(file);
       const source = readFileSync(join(functionsDir, file), "utf8");
       mentionsSession ||= /\bsession\b/.test(source);
+      mentionsCacheControl ||= /cache-control/i.test(source);
       for (const m of source.matchAll(/\brender\(\s*["'`]([^"'`$]+)["'`]/g)) {
         renders.push({ file: `${prefix}${file}`, name: m[1], line: source.slice(0, m.index).split("\n").length });
       }
@@ -102,7 +106,7 @@ export function scanRoutes(functionsDir: string, prefix = "functions/"): RouteTa
   if (problems.length) throw new BuildError(problems);
   routes.sort(compareRoutes);
   middleware.sort((a, b) => a.segments.length - b.segments.length || compareRoutes(a, b));
-  return { routes, middleware, mentionsSession, renders };
+  return { routes, middleware, mentionsSession, mentionsCacheControl, renders };
 }
 
 /** The declarations a file exports, each with the source text of its value (or "…" when it is not written in place). */

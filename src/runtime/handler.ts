@@ -5,7 +5,6 @@
 import { ChainRun, type AppParts, type TemplateSupport } from "./context.js";
 import { isCsrf } from "./csrf.js";
 import { errorResponse } from "./errors.js";
-import { validate } from "./etag.js";
 import { endOfChain, fromAssets, pathOf, staticFiles, statusPage, type StaticFilesInput } from "./static-files.js";
 import { BadPathError, createRouter, type RouteEntry } from "./router.js";
 import type { SessionSupport } from "./session.js";
@@ -23,9 +22,11 @@ function headless(method: string, response: Response): Response {
   return new Response(null, response);
 }
 
-/** The chain's answer to a GET or HEAD gets its ETag and 304 (etag.ts) before HEAD drops the body. */
-function finish(request: Request, method: string, response: Response): Response | Promise<Response> {
-  if ((method !== "GET" && method !== "HEAD") || !(response instanceof Response)) return headless(method, response);
+type Validate = (request: Request, response: Response) => Response | Promise<Response>;
+
+/** The chain's answer to a GET or HEAD gets its ETag and 304 (etag.ts, when the app has it) before HEAD drops the body. */
+function finish(validate: Validate | undefined, request: Request, method: string, response: Response): Response | Promise<Response> {
+  if (!validate || (method !== "GET" && method !== "HEAD") || !(response instanceof Response)) return headless(method, response);
   const out = validate(request, response);
   return out instanceof Response ? headless(method, out) : out.then((r) => headless(method, r));
 }
@@ -46,12 +47,19 @@ export interface AppOptions {
   templates?: TemplateSupport;
   /** Folder listings, passed in only when they are on. */
   listing?: (key: string, entries: string[]) => Response;
+  /**
+   * ETags and 304s for responses that may be stored (etag.ts `validate`), passed in when a file in
+   * functions/ mentions Cache-Control or exports `cache`: reading a header of every response costs
+   * workerd a trip into the runtime, so apps that never cache do not pay it.
+   */
+  validate?: Validate;
 }
 
 export function createHandler(entries: RouteEntry[], options: AppOptions = {}) {
   const { match } = createRouter(entries);
   const files = staticFiles(options.files, options.listing);
   const app: AppParts = { files, sessions: options.sessions, templates: options.templates };
+  const validate = options.validate;
 
   function fetch(request: Request, env: Env, ec: ExecutionContextLike): Promise<Response> | Response {
     const method = request.method;
@@ -70,12 +78,12 @@ export function createHandler(entries: RouteEntry[], options: AppOptions = {}) {
     try {
       const result = run.step(0, request);
       if (result instanceof Response && !run.session) {
-        const out = finish(request, method, result);
+        const out = finish(validate, request, method, result);
         return out instanceof Response ? out : out.catch((err) => answerThrown(run, request, err));
       }
       // A response that touched the session is private, no-store: no ETag, no 304.
       return Promise.resolve(result)
-        .then((response) => (run.session ? run.session.commit(headless(method, response)) : finish(request, method, response)))
+        .then((response) => (run.session ? run.session.commit(headless(method, response)) : finish(validate, request, method, response)))
         .catch((err) => answerThrown(run, request, err));
     } catch (err) {
       return answerThrown(run, request, err);
