@@ -81,6 +81,21 @@ describe("build errors name the files", () => {
     expect(problems[0]).toMatch(/^functions\/a\.ts: `export \* from`/);
   });
 
+  it.each([
+    ["onRequestGte", '"onRequestGet"'],
+    ["onRequestPots", '"onRequestPost" or "onRequestPut"'],
+    ["on_request_get", '"onRequestGet"'],
+    ["onRequestOption", '"onRequestOptions"'],
+  ])("a misspelt handler export %s, with the near miss %s", async (name, suggestion) => {
+    const problems = await problemsOf({ "functions/a.ts": `export const ${name} = () => new Response('');` });
+    expect(problems).toEqual([`functions/a.ts: unknown handler export "${name}": did you mean ${suggestion}?`]);
+  });
+
+  it("a syntax error, with the parser's own message and its line and column", async () => {
+    const problems = await problemsOf({ "functions/a.ts": "const x = 1;\n\nexport const onRequest = () => { return (;\n}}}" });
+    expect(problems).toEqual(['functions/a.ts: syntax error at line 3, column 42: Unexpected ";"']);
+  });
+
   it("a syntax error, with line and column", async () => {
     const problems = await problemsOf({ "functions/a.ts": "const x = 1;\nexport const onRequest = () => { return (;\n}}}" });
     expect(problems[0]).toMatch(/^functions\/a\.ts: syntax error at line \d+, column \d+/);
@@ -88,7 +103,8 @@ describe("build errors name the files", () => {
 
   it("a middleware file without a handler", async () => {
     const problems = await problemsOf({ "functions/_middleware.ts": "export const helper = 1;" });
-    expect(problems).toEqual(["functions/_middleware.ts: a _middleware file must export onRequest (or onRequestGet, ...) or a declaration (csrf)"]);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^functions\/_middleware\.ts: a _middleware file must export onRequest \(or onRequestGet, \.\.\.\) or a declaration \(.*csrf.*\)$/);
   });
 
   it("param types that name another file than their own", async () => {
@@ -172,7 +188,7 @@ describe("the kiln command", () => {
   it("kiln build writes .kiln/worker.ts by default and --out elsewhere", () => {
     const root = makeApp({ "functions/index.ts": GET });
     const out = execFileSync("node", [CLI, "build", "--root", root], { encoding: "utf8" });
-    expect(out).toMatch(/kiln: 1 routes, 0 middleware → .*\.kiln\/worker\.ts/);
+    expect(out).toMatch(/kiln: 1 route, 0 middleware → .*\.kiln\/worker\.ts/);
     expect(readFileSync(join(root, ".kiln/worker.ts"), "utf8")).toContain("createHandler");
     execFileSync("node", [CLI, "build", "--root", root, "--out", join(root, "elsewhere/entry.ts")]);
     expect(readFileSync(join(root, "elsewhere/entry.ts"), "utf8")).toContain("../functions/index.ts");
@@ -259,9 +275,22 @@ describe("the kiln command", () => {
     expect(output).toMatch(/\/a: csrf must be true or false/);
   });
 
-  it("kiln with an unknown command prints the usage and exits 1", () => {
+  it("kiln with an unknown command says so, suggests the nearest, prints the usage and exits 1", () => {
     const run = spawnSync("node", [CLI, "bild"], { encoding: "utf8" });
     expect(run.status).toBe(1);
-    expect(run.stdout).toContain("usage:");
+    expect(run.stderr).toMatch(/^kiln: unknown command "bild": did you mean "build"\?\n\nusage:/);
+    expect(spawnSync("node", [CLI, "xyzzy"], { encoding: "utf8" }).stderr).toMatch(/^kiln: unknown command "xyzzy"\n/);
+  });
+
+  it.each([[[]], [["help"]], [["--help"]], [["-h"]], [["build", "--help"]]])("kiln %j prints the usage and exits 0", (args) => {
+    const run = spawnSync("node", [CLI, ...args], { encoding: "utf8" });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^usage:\n  kiln build/);
+  });
+
+  it("kiln --version prints the package's version", () => {
+    const { version } = JSON.parse(readFileSync(resolve(import.meta.dirname, "../package.json"), "utf8"));
+    const run = spawnSync("node", [CLI, "--version"], { encoding: "utf8" });
+    expect([run.status, run.stdout]).toEqual([0, `kiln ${version}\n`]);
   });
 });

@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // kiln build [--root DIR] [--out FILE] | kiln routes [--root DIR]
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { build, BuildError, formatRouteTable, loadRoutes } from "./index.js";
+import { nearest } from "./near.js";
 
 const USAGE = `usage:
   kiln build [--root DIR] [--out FILE] [--assets DIR] [--listings] [--spa | --no-spa]
@@ -9,7 +12,9 @@ const USAGE = `usage:
       --listings lists the files of folders that have no index.html;
       --spa / --no-spa: browser navigations that nothing serves get index.html, or not
       (default: as Pages, a single-page app when there is an index.html and no 404.html)
-  kiln routes [--root DIR]               print the route table`;
+  kiln routes [--root DIR]               print the route table
+  kiln help, kiln --help, kiln -h        print this
+  kiln --version                         print kiln's version`;
 
 type Args = { command?: string; root?: string; out?: string; assets?: string; listings?: boolean; spa?: boolean };
 const OPTIONS: Record<string, "root" | "out" | "assets"> = { "--root": "root", "--out": "out", "--assets": "assets" };
@@ -35,19 +40,34 @@ function parseArgs(args: string[]): Args {
   return result;
 }
 
+const COMMANDS = ["build", "routes", "help"];
+
+const count = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL("../../package.json", import.meta.url)), "utf8")) as { version: string };
+  return pkg.version;
+}
+
 async function main(): Promise<void> {
-  const { command, root, out, assets, listings, spa } = parseArgs(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  if (argv.includes("--version") || argv.includes("-v")) return void console.log(`kiln ${version()}`);
+  if (argv.length === 0 || argv.includes("--help") || argv.includes("-h")) return void console.log(USAGE);
+  const { command, root, out, assets, listings, spa } = parseArgs(argv);
   if (command === "build") {
     const started = performance.now();
     const { table, outFile, notes } = await build({ root, out, assets, listings, spa });
     for (const note of notes) console.log(`kiln: ${note}`);
     const ms = Math.round(performance.now() - started);
-    console.log(`kiln: ${table.routes.length} routes, ${table.middleware.length} middleware → ${outFile} (${ms} ms)`);
+    console.log(`kiln: ${count(table.routes.length, "route")}, ${count(table.middleware.length, "middleware", "middleware")} → ${outFile} (${ms} ms)`);
   } else if (command === "routes") {
     console.log(formatRouteTable(await loadRoutes(root)));
-  } else {
+  } else if (command === "help") {
     console.log(USAGE);
-    if (command !== "help" && command !== undefined) process.exitCode = 1;
+  } else {
+    const near = nearest(command ?? "", COMMANDS);
+    console.error(`kiln: unknown command "${command}"${near.length ? `: did you mean "${near[0]}"?` : ""}\n\n${USAGE}`);
+    process.exitCode = 1;
   }
 }
 

@@ -1,9 +1,31 @@
 // Reads which handlers a route file exports, without running it.
 // es-module-lexer reads TypeScript's erasable syntax as well as JavaScript, so
 // no transform runs before it: reading 1,000 files stays well under a second.
+import { createRequire } from "node:module";
 import { init, parse } from "es-module-lexer";
 import { HANDLER_EXPORTS } from "../runtime/routing.js";
+import { nearest } from "./near.js";
 import { stripExtension } from "./route-path.js";
+
+const require = createRequire(import.meta.url);
+
+/**
+ * The parser's own message, line and column for a file es-module-lexer could
+ * not read. The lexer only says where it stopped, often far from the mistake,
+ * so esbuild (wrangler's bundler, installed beside it) parses the file again;
+ * without esbuild, the lexer's position is all there is.
+ */
+function syntaxError(source: string, lexerError: unknown): string {
+  try {
+    const esbuild = require("esbuild") as typeof import("esbuild");
+    esbuild.transformSync(source, { loader: "ts", format: "esm" });
+  } catch (err) {
+    const first = (err as { errors?: { text: string; location?: { line: number; column: number } }[] }).errors?.[0];
+    if (first?.location) return `syntax error at line ${first.location.line}, column ${first.location.column + 1}: ${first.text}`;
+  }
+  const at = /@:(\d+):(\d+)/.exec(String((lexerError as Error).message));
+  return `syntax error${at ? ` at line ${at[1]}, column ${at[2]}` : ""}: kiln cannot read its exports`;
+}
 
 export interface HandlerExport {
   /** The exported name, e.g. onRequestGet. */
@@ -27,8 +49,7 @@ export function readHandlerExports(source: string): ModuleExports {
   try {
     [, exports] = parse(source);
   } catch (err) {
-    const at = /@:(\d+):(\d+)/.exec(String((err as Error).message));
-    throw new ExportError(`syntax error${at ? ` at line ${at[1]}, column ${at[2]}` : ""}: kiln cannot read its exports`);
+    throw new ExportError(syntaxError(source, err));
   }
   const handlers: HandlerExport[] = [];
   const names: string[] = [];
@@ -51,11 +72,9 @@ export function readHandlerExports(source: string): ModuleExports {
 }
 
 function suggest(name: string): string {
-  const lower = name.toLowerCase().replace(/_/g, "");
-  const match = Object.keys(HANDLER_EXPORTS).find((k) => k.toLowerCase() === lower);
-  return match
-    ? `: did you mean "${match}"?`
-    : `: handlers are ${Object.keys(HANDLER_EXPORTS).join(", ")}`;
+  const near = nearest(name.replace(/_/g, ""), Object.keys(HANDLER_EXPORTS));
+  if (near.length) return `: did you mean ${near.map((n) => `"${n}"`).join(" or ")}?`;
+  return `: handlers are ${Object.keys(HANDLER_EXPORTS).join(", ")}`;
 }
 
 /**
