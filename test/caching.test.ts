@@ -117,6 +117,15 @@ describe("ETags and conditional requests", () => {
     const unconditional = await app.fetch("/resource", { method: "PUT", body: "version 3" });
     expect(unconditional.status).toBe(200);
   });
+  it("checks If-Match against a GET made of several handlers, with the route's own context", async () => {
+    const current = (await get("/chained")).headers.get("etag")!;
+    expect(await (await get("/chained")).text()).toBe("version 1objectobject");
+    const ok = await app.fetch("/chained", { method: "PUT", headers: { "if-match": current } });
+    expect(ok.status).toBe(200);
+    const stale = await app.fetch("/chained", { method: "PUT", headers: { "if-match": current } });
+    expect(stale.status).toBe(412);
+    expect((await app.fetch("/chained", { method: "PUT", headers: { "if-unmodified-since": "Tuesday, 03-Nov-26 10:00:00 GMT" } })).status).toBe(200);
+  });
 });
 
 describe("streamed bodies on a route with cache", () => {

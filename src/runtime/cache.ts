@@ -135,21 +135,20 @@ export async function purge(url: string | URL): Promise<boolean> {
 }
 
 /** The current representation of the resource, from the route's GET handler, for If-Match / If-Unmodified-Since. */
-async function current(context: EventContext, get: Handler): Promise<Response> {
+async function current(context: EventContext, get: Handler | Handler[]): Promise<Response> {
   const request = new Request(context.request.url, { method: "GET", headers: context.request.headers });
-  const response = await get({
-    request,
-    env: context.env,
-    params: context.params,
-    data: context.data,
-    functionPath: context.functionPath,
-    next: () => Promise.resolve(new Response(null, { status: 404 })),
-    waitUntil: (p) => context.waitUntil(p),
-    passThroughOnException: () => context.passThroughOnException(),
-    get session() {
-      return context.session;
-    },
-  } as EventContext);
+  const handlers = Array.isArray(get) ? get : [get];
+  // The route's own context (env, params, session, render, ...) with a GET request, running the GET handlers as their chain.
+  const step = (i: number): Promise<Response> => {
+    const handler = handlers[i];
+    if (!handler) return Promise.resolve(new Response(null, { status: 404 }));
+    const next = () => step(i + 1);
+    const asGet = new Proxy(context, {
+      get: (target, key) => (key === "request" ? request : key === "next" ? next : Reflect.get(target, key, target)),
+    });
+    return Promise.resolve(handler(asGet));
+  };
+  const response = await step(0);
   if (response.status !== 200 || response.headers.has("etag")) return response;
   return tagged(response);
 }
@@ -197,7 +196,7 @@ async function toEdge(context: EventContext, response: Response): Promise<Respon
  * The step kiln puts before a route's handlers when the file exports `cache`.
  * `get` is the file's GET handler, used to check If-Match on unsafe methods.
  */
-export function cacheRoute(policy: CacheExport, file: string, get?: Handler): Handler {
+export function cacheRoute(policy: CacheExport, file: string, get?: Handler | Handler[]): Handler {
   const header = cacheControl(policy, file);
   const edge = typeof policy === "object" && policy.edge === true;
   return async (context) => {

@@ -710,6 +710,7 @@ describe("store faults lose nothing", () => {
     ["a change", "/count", async () => ({ method: "POST" })],
     ["a login (regenerate)", "/login", async () => ({ method: "POST" })],
     ["a logout (destroy)", "/logout", async () => ({ method: "POST" })],
+    ["a delete of a key the stand-in lacks", "/forget", async () => ({ method: "POST" })],
     [
       "a form checked with its CSRF token",
       "/form",

@@ -6,7 +6,7 @@
 // flight may put the record back, but no load accepts it (docs/sessions.md).
 import { parseCookie, stringifySetCookie } from "cookie";
 import { base64url, fromBase64url } from "./base64url.js";
-import { errorResponse } from "./errors.js";
+import { errorResponse, StoreUnavailableError } from "./errors.js";
 import { COOKIE_NAME } from "./session-cookie.js";
 
 /** A cookie value longer than this is not ours (ours is under 90 characters). */
@@ -35,6 +35,8 @@ export interface SessionStore {
   get(key: string, type: "text"): Promise<string | null>;
   put(key: string, value: string, options: { expiration: number }): Promise<void>;
   delete(key: string): Promise<void>;
+  /** Keys by prefix, as KV lists them; only `logout(context, { everywhere: true })` needs it. */
+  list?(options: { prefix: string; cursor?: string }): Promise<{ keys: { name: string; expiration?: number }[]; list_complete: boolean; cursor?: string }>;
 }
 
 /** What a Session reads from the world besides the request: its store, its clock and its wait before a retry. */
@@ -70,6 +72,8 @@ interface SessionRecord {
   /** ms since the epoch; the KV record expires at `deadline` whatever happens. */
   created: number;
   deadline: number;
+  /** Whose session it is (a hash of the user's id, set by login): each id it gets is listed under `owned:<owner>:`, so all of them can be ended at once. */
+  owner?: string;
 }
 
 /** A mistake in the app's session set-up, named so the developer can fix it. */
@@ -121,6 +125,9 @@ async function recordKey(id: string): Promise<string> {
 /** The key whose presence says the session ended (destroy or regenerate), whatever the record says. */
 const revokedKey = (key: string) => `revoked:${key.slice(8)}`;
 
+/** An owner's index entry for one of its sessions: `owned:<owner>:<record hash>`. */
+const ownedKey = (owner: string, key: string) => `owned:${owner}:${key.slice(8)}`;
+
 function readSecrets(env: Record<string, unknown>): string[] {
   const raw = env.SESSION_SECRET;
   const secrets = typeof raw === "string" ? raw.split(",").map((s) => s.trim()).filter(Boolean) : [];
@@ -169,7 +176,9 @@ function parseRecord(text: string, now: number): SessionRecord | undefined {
   const r = raw as Record<string, unknown>;
   if (typeof r.created !== "number" || typeof r.deadline !== "number" || r.deadline <= now) return undefined;
   if (!r.data || typeof r.data !== "object" || Array.isArray(r.data)) return undefined;
-  return { data: plain(r.data), flash: plain(r.flash), created: r.created, deadline: r.deadline };
+  const record: SessionRecord = { data: plain(r.data), flash: plain(r.flash), created: r.created, deadline: r.deadline };
+  if (typeof r.owner === "string") record.owner = r.owner;
+  return record;
 }
 
 const asSent = (value: string) => value;
@@ -211,7 +220,7 @@ export class Session {
   #revoke = false;
   /** KV could not be read: what the handlers saw was a stand-in, not the visitor's session. */
   #readFailed = false;
-  /** A handler was told "not this session's token" when the truth was unknown. */
+  /** After a failed read, a handler acted on the stand-in: a delete that found nothing, or "not this session's token". The answer must not say it worked. */
   #guessed = false;
   #idle = DEFAULT_IDLE;
   #maxBytes = DEFAULT_MAX_BYTES;
@@ -285,6 +294,7 @@ export class Session {
 
   async delete(key: string): Promise<void> {
     await this.#load();
+    if (this.#readFailed) this.#guessed = true; // the key may well be there: a 200 would claim a delete that did not happen
     if (key in this.#record.data) {
       delete this.#record.data[key];
       this.#dirty = true;
@@ -323,11 +333,49 @@ export class Session {
     await this.#load();
     if (this.#id !== undefined && this.#id === this.#loaded) this.#revoke = true;
     this.#id = undefined;
+    this.#record.owner = undefined;
     this.#record.data = Object.create(null);
     this.#record.flash = Object.create(null);
     this.#newFlash = Object.create(null);
     this.#destroyed = true;
     this.#dirty = false;
+  }
+
+  /** @internal For login/logout (auth.ts): marks whose session this is, so that `endOwned` finds every id it has. */
+  async own(owner: string | undefined): Promise<void> {
+    await this.#load();
+    this.#record.owner = owner;
+    this.#dirty = true;
+  }
+
+  /**
+   * @internal Ends every session listed under `owner`, this one included, with the marks that
+   * destroy() writes. A store fault throws StoreUnavailableError before the request changes
+   * anything else; the marks already written stay, and a retry writes the rest.
+   */
+  async endOwned(owner: string): Promise<void> {
+    await this.#load();
+    const store = this.#store;
+    if (!store.list) throw new SessionConfigError("logout everywhere needs a session store that can list keys (a KV namespace does)");
+    const now = this.#options.now();
+    let cursor: string | undefined;
+    do {
+      let page;
+      try {
+        page = await store.list({ prefix: `owned:${owner}:`, cursor });
+      } catch (err) {
+        throw new StoreUnavailableError(`listing the user's sessions failed: ${String(err)}`);
+      }
+      for (const { name, expiration: expires } of page.keys) {
+        const key = `session:${name.slice(name.lastIndexOf(":") + 1)}`;
+        const until = Math.max(expires ?? 0, Math.floor(now / 1000) + 60);
+        if (!(await this.#retry("ending one of the user's sessions", () => store.put(revokedKey(key), "1", { expiration: until })))) {
+          throw new StoreUnavailableError("ending the user's sessions failed");
+        }
+        await this.#retry("deleting an ended session's record", () => store.delete(key));
+      }
+      cursor = page.list_complete ? undefined : page.cursor;
+    } while (cursor);
   }
 
   /** A token for forms, bound to this session; check it with verifyCsrfToken. Starts the session if needed. */
@@ -383,6 +431,11 @@ export class Session {
     if (this.#dirty) {
       const key = await recordKey((this.#id ??= newId()));
       const record = JSON.stringify({ ...this.#record, flash: { ...this.#record.flash, ...this.#newFlash } });
+      // An owned session's new id is listed first: an id that logout everywhere could not find would outlive it.
+      const owner = this.#record.owner;
+      if (owner && this.#id !== this.#loaded && !(await this.#retry("listing the session under its user", () => this.#store.put(ownedKey(owner, key), "", { expiration: expires })))) {
+        return this.#unavailable(response);
+      }
       if (!(await this.#retry("saving the session", () => this.#store.put(key, record, { expiration: expires })))) return this.#unavailable(response);
       if (this.#id === this.#loaded && (await this.#endedMeanwhile(key))) {
         // A logout committed while this request ran: the serial order is "this change, then the
