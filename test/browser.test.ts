@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { crc32, deflateSync } from "node:zlib";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { freePort } from "./helpers/port.js";
 
@@ -100,4 +101,55 @@ describe.skipIf(SKIP)(`the demo shop in a browser${SKIP ? ` (skipped: ${HOW})` :
     expect(await page.textContent("h1")).toBe("This page is not on the shelf");
     await shot("3-not-found");
   }, 60_000);
+
+  it("sends a visitor who is not logged in from the members' area to the login page and back, and shows the admin page to the demo account", async () => {
+    await page.context().clearCookies();
+    await page.goto(`${base}/members`);
+    await page.waitForURL(`${base}/login?next=%2Fmembers`);
+    expect(await page.textContent("main")).toContain("Please log in to see that page.");
+    await page.fill('input[name="email"]', "demo@kiln.dev");
+    await page.fill('input[name="password"]', "kiln-demo-password");
+    await page.click("form.login button");
+    await page.waitForURL(`${base}/members`);
+    expect(await page.textContent("h1")).toBe("Members");
+    await page.click('header a[href="/admin"]');
+    await page.waitForURL(`${base}/admin`);
+    expect(await page.textContent("main")).toContain("demo@kiln.dev");
+    await shot("4-admin");
+  }, 60_000);
+
+  it("lets the admin upload a product's picture: a file that is not one is refused beside the field, a PNG shows on the product page", async () => {
+    await page.goto(`${base}/admin`); // logged in as the demo account by the test above
+    await page.click('a[href="/admin/products/vase/picture"]');
+    await page.waitForURL(`${base}/admin/products/vase/picture`);
+    await page.setInputFiles('input[name="picture"]', { name: "vase.png", mimeType: "image/png", buffer: Buffer.from("not a picture at all") });
+    await page.click("form.upload button");
+    expect(await page.textContent("#picture-error")).toBe("That file is not the image/png picture its name says.");
+    await shot("5-picture-refused");
+    await page.setInputFiles('input[name="picture"]', { name: "vase.png", mimeType: "image/png", buffer: solidPng(120, 80, [0xc0, 0x5a, 0x2b]) });
+    await page.click("form.upload button");
+    await page.waitForURL(`${base}/products/vase`);
+    const size = await page.locator('main img[alt="Raku vase"]').evaluate((img: HTMLImageElement) => (img.complete ? img.naturalWidth : 0));
+    expect(size).toBe(120); // the picture came back from R2 and the browser decoded it
+    await shot("6-picture");
+  }, 60_000);
 });
+
+/** A PNG of one colour, made here so the browser has a real picture to decode. */
+function solidPng(width: number, height: number, rgb: number[]): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
+    const out = Buffer.alloc(body.length + 8);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc32(body), body.length + 4);
+    return out;
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8); // 8 bits, RGB
+  const row = Buffer.from([0, ...Array.from({ length: width }, () => rgb).flat()]);
+  const pixels = deflateSync(Buffer.concat(Array.from({ length: height }, () => row)));
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", header), chunk("IDAT", pixels), chunk("IEND", Buffer.alloc(0))]);
+}

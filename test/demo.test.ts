@@ -2,10 +2,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolve } from "node:path";
 import { startApp, type TestApp } from "./helpers/app.js";
+import { navigate } from "./helpers/navigate.js";
 
 let app: TestApp;
 beforeAll(async () => {
-  app = await startApp(resolve(import.meta.dirname, ".."), { bindings: { SESSION_SECRET: "demo-test-secret-at-least-32-characters" } });
+  app = await startApp(resolve(import.meta.dirname, ".."), { bindings: { SESSION_SECRET: "demo-test-secret-at-least-32-characters" }, r2Buckets: ["PICTURES"] });
 });
 afterAll(() => app?.dispose());
 
@@ -18,12 +19,20 @@ class Visitor {
     if (set) this.cookie = set.split(";")[0];
     return res;
   }
+  /** A form post from a current browser, which says it comes from the same origin (Fetch Metadata). */
   post(path: string, form: Record<string, string>): Promise<Response> {
-    return this.request(path, { method: "POST", body: new URLSearchParams(form) });
+    return this.request(path, { method: "POST", body: new URLSearchParams(form), headers: { "sec-fetch-site": "same-origin" } });
   }
   async page(path: string): Promise<string> {
     return (await this.request(path)).text();
   }
+}
+
+/** A visitor logged in with the demo account, which has the admin role. */
+async function admin(): Promise<Visitor> {
+  const visitor = new Visitor();
+  await visitor.post("/login", { email: "demo@kiln.dev", password: "kiln-demo-password" });
+  return visitor;
 }
 
 describe("the demo shop", () => {
@@ -49,10 +58,32 @@ describe("the demo shop", () => {
     expect(cart).toContain("Cart (3)");
   });
 
-  it("refuses a product that does not exist and a bad quantity", async () => {
+  it("refuses a product that does not exist and a bad quantity, with the error beside the field", async () => {
     const visitor = new Visitor();
-    expect((await visitor.post("/cart", { product: "<script>" })).status).toBe(400);
-    expect((await visitor.post("/cart", { product: "mug", quantity: "-1" })).status).toBe(400);
+    const unknown = await visitor.post("/cart", { product: "<script>" });
+    expect(unknown.status).toBe(422);
+    expect(await unknown.text()).toContain('<p class="error" id="product-error">No such product.</p>');
+    expect((await visitor.post("/cart", { product: "teapot-that-is-not-there" })).status).toBe(422);
+    await visitor.post("/cart", { product: "mug" });
+    for (const quantity of ["-1", "100", "1.5", ""]) {
+      const bad = await visitor.post("/cart", { product: "mug", quantity });
+      expect(bad.status, quantity).toBe(422);
+      const page = await bad.text();
+      expect(page).toContain(`value="${quantity}" aria-label="quantity" aria-invalid="true" aria-describedby="quantity-error-mug"><button>Update</button>`);
+      expect(page).toContain('<span class="error" id="quantity-error-mug">Enter a whole number from 0 to 99.</span>');
+    }
+    expect(await visitor.page("/cart")).toContain("Stoneware mug × 1");
+  });
+
+  it("checks the session's CSRF token on the cart's forms when the browser sends no Fetch Metadata", async () => {
+    const visitor = new Visitor();
+    await visitor.post("/cart", { product: "mug" });
+    const old = (form: Record<string, string>) => visitor.request("/cart", { method: "POST", body: new URLSearchParams(form) });
+    expect((await old({ product: "bowl" })).status).toBe(403);
+    const token = /name="csrf_token" value="([^"]+)"/.exec(await visitor.page("/"))![1];
+    expect((await old({ product: "bowl", csrf_token: token })).status).toBe(303);
+    expect(await visitor.page("/cart")).toContain("Glazed bowl × 1");
+    expect(await new Visitor().page("/")).not.toContain("csrf_token"); // no session, no token: looking starts no session
   });
 
   it("logs in with the demo account, keeps the cart, and logout ends the session", async () => {
@@ -76,13 +107,20 @@ describe("the demo shop", () => {
 });
 
 describe("the demo's members area and static files", () => {
-  it("sends a visitor who is not logged in to the login page, for pages and downloads alike", async () => {
-    const visitor = new Visitor();
+  it("sends a browser that is not logged in to the login page and back, for pages and downloads alike; a script gets 401", async () => {
     for (const path of ["/members", "/members/glaze-recipes.txt"]) {
-      const res = await visitor.request(path);
+      const res = await navigate(app, path);
       expect(res.status).toBe(303);
-      expect(res.headers.get("location")).toBe("/login");
+      expect(res.headers.location).toBe(`/login?next=${encodeURIComponent(path)}`);
+      expect((await new Visitor().request(path)).status).toBe(401); // Node's fetch says Sec-Fetch-Mode: cors, as a script's fetch() does
     }
+    const form = await navigate(app, "/login?next=%2Fmembers");
+    expect(form.body).toContain("Please log in to see that page.");
+    expect(form.body).toContain('action="/login?next=%2Fmembers"');
+    const visitor = new Visitor();
+    const login = await visitor.post("/login?next=%2Fmembers", { email: "demo@kiln.dev", password: "kiln-demo-password" });
+    expect(login.headers.get("location")).toBe("/members");
+    expect((await visitor.post("/login?next=%2F%2Fevil.example", { email: "demo@kiln.dev", password: "kiln-demo-password" })).headers.get("location")).toBe("/");
   });
 
   it("serves the members' page and download after login", async () => {
@@ -134,7 +172,8 @@ describe("the demo's accounts", () => {
     expect(signup.status).toBe(303);
     expect(await visitor.page("/")).toContain("Signed in as ada@example.com");
     const record = JSON.parse((await (await app.mf.getKVNamespace("USERS")).get("user:ada@example.com", "text"))!);
-    expect(record.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(record.hash).toMatch(/^\$pbkdf2-sha256\$i=100000\$/);
+    expect(record.roles).toEqual([]);
     expect(JSON.stringify(record)).not.toContain("correct horse");
     const again = new Visitor();
     expect((await again.post("/login", { email: "ada@example.com", password: "wrong horse" })).status).toBe(401);
@@ -150,8 +189,87 @@ describe("the demo's accounts", () => {
   });
 });
 
+describe("the demo's roles and throttling", () => {
+  it("has an admin page that only the admin role reaches; the demo account has it", async () => {
+    expect((await navigate(app, "/admin")).headers.location).toBe("/login?next=%2Fadmin");
+    const user = new Visitor();
+    await user.post("/signup", { email: `not-admin-${Date.now()}@example.com`, password: "long enough" });
+    expect((await user.request("/admin")).status).toBe(403);
+    expect(await user.page("/")).not.toContain('href="/admin"');
+    const demo = await admin();
+    expect(await demo.page("/")).toContain('<a href="/admin">Admin</a>');
+    const page = await (await demo.request("/admin")).text();
+    expect(page).toContain("<h1>Admin</h1>");
+    expect(page).toContain("<td>demo@kiln.dev</td><td>admin</td>");
+  });
+
+  it("keeps the API's writes for the admin role: 401 for a client that is not logged in, 403 for a user without it", async () => {
+    const post = (cookie: string) =>
+      app.fetch("/api/products", { method: "POST", headers: { "content-type": "application/json", accept: "application/json", cookie }, body: '{"id":"jug","name":"Jug","price":30}' });
+    const anonymous = await post("");
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.json()).toEqual({ error: "Unauthorized: log in first", status: 401 });
+    const user = new Visitor();
+    await user.post("/signup", { email: `api-user-${Date.now()}@example.com`, password: "long enough" });
+    expect((await post(user.cookie)).status).toBe(403);
+    expect((await app.fetch("/api/products/jug")).status).toBe(404);
+  });
+
+  it("throttles password guessing per account: of 22 wrong passwords at once, 20 are checked, 2 get 429 with Retry-After", async () => {
+    const email = `guessed-${Date.now()}@example.com`;
+    await new Visitor().post("/signup", { email, password: "the real one" });
+    const answers = await Promise.all(Array.from({ length: 22 }, () => new Visitor().post("/login", { email, password: "a guess" })));
+    expect(answers.filter((r) => r.status === 401)).toHaveLength(20);
+    const refused = answers.filter((r) => r.status === 429);
+    expect(refused).toHaveLength(2);
+    expect(Number(refused[0].headers.get("retry-after"))).toBeGreaterThan(800);
+    expect(await refused[0].text()).toContain("Too many attempts. Please wait a few minutes.");
+    expect((await new Visitor().post("/login", { email, password: "the real one" })).status).toBe(429);
+  });
+});
+
+describe("the demo's product pictures, in R2", () => {
+  const png = (size: number) => new Uint8Array(size).map((_, i) => [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a][i] ?? i % 256);
+
+  /** The upload form, posted with one file as a browser does. */
+  async function upload(visitor: Visitor, file?: File) {
+    const form = new FormData();
+    if (file) form.append("picture", file);
+    else form.append("picture", new File([], "", { type: "application/octet-stream" })); // the file input left empty
+    const request = new Request("http://x/", { method: "POST", body: form });
+    const headers = { "content-type": request.headers.get("content-type")!, "sec-fetch-site": "same-origin" };
+    return visitor.request("/admin/products/bowl/picture", { method: "POST", body: await request.arrayBuffer(), headers });
+  }
+
+  it("lets the admin upload a product's picture to R2; the product page shows it", async () => {
+    const visitor = await admin();
+    expect(await visitor.page("/admin/products/bowl/picture")).toContain('<form method="post" enctype="multipart/form-data" class="upload">');
+    const bytes = png(30_000);
+    const saved = await upload(visitor, new File([bytes], "bowl.png", { type: "image/png" }));
+    expect(saved.status).toBe(303);
+    expect(saved.headers.get("location")).toBe("/products/bowl");
+    const picture = await app.fetch("/products/bowl/picture");
+    expect(picture.headers.get("content-type")).toBe("image/png");
+    expect(picture.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(new Uint8Array(await picture.arrayBuffer())).toEqual(bytes);
+    expect(await (await app.fetch("/products/bowl")).text()).toContain('<img src="/products/bowl/picture" alt="Glazed bowl" width="240">');
+    expect((await app.fetch("/products/mug/picture")).status).toBe(404);
+  });
+
+  it.each([
+    ["no file", undefined, 422, "Choose a picture."],
+    ["an SVG", new File(["<svg onload=alert(1)>"], "x.svg", { type: "image/svg+xml" }), 422, "A PNG, JPEG, GIF or WebP picture, please."],
+    ["text named .png", new File(["just text"], "x.png", { type: "image/png" }), 422, "That file is not the image/png picture its name says."],
+    ["a picture over 2 MB", new File([png(2_000_001)], "big.png", { type: "image/png" }), 413, "The picture is over 2 MB."],
+  ])("refuses %s, with the reason beside the field", async (_, file, status, message) => {
+    const res = await upload(await admin(), file);
+    expect(res.status).toBe(status);
+    expect(await res.text()).toContain(`<p class="error" id="picture-error">${message}</p>`);
+  });
+});
+
 describe("the demo's JSON API", () => {
-  const json = (body: unknown) => ({ method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const json = (body: unknown) => ({ method: "POST", headers: { "content-type": "application/json", accept: "application/json" }, body: JSON.stringify(body) });
 
   it("lists and shows products, 404 for an unknown one, 405 for a method it lacks", async () => {
     const list = (await (await app.fetch("/api/products")).json()) as { id: string }[];
@@ -163,20 +281,30 @@ describe("the demo's JSON API", () => {
     expect(put.headers.get("allow")).toBe("GET, HEAD, OPTIONS");
   });
 
-  it("creates a product with 201, and answers a bad body with 400", async () => {
-    const created = await app.fetch("/api/products", json({ id: "teapot", name: "Ash-glazed teapot", price: 80 }));
+  it("creates a product with 201, and answers a bad body with 422 and the errors per field", async () => {
+    const api = await admin(); // adding to the catalog takes the admin role
+    const created = await api.request("/api/products", json({ id: "teapot", name: "Ash-glazed teapot", price: 80 }));
     expect(created.status).toBe(201);
     expect(created.headers.get("location")).toBe("/api/products/teapot");
     expect((await app.fetch("/api/products/teapot")).status).toBe(200);
-    expect((await app.fetch("/api/products", json({ id: "teapot", name: "Again", price: 1 }))).status).toBe(409);
-    for (const bad of [{ id: "Bad Id", name: "x", price: 1 }, { id: "cup", name: "", price: 1 }, { id: "cup", name: "Cup", price: -5 }, [1, 2]]) {
-      const res = await app.fetch("/api/products", json(bad));
-      expect(res.status).toBe(400);
-      expect(await res.json()).toHaveProperty("error");
+    expect((await api.request("/api/products", json({ id: "teapot", name: "Again", price: 1 }))).status).toBe(409);
+    const cases: [unknown, Record<string, string[]>][] = [
+      [{ id: "Bad Id", name: "x", price: 1 }, { id: ["id must be 1 to 40 lowercase letters, digits or dashes"] }],
+      [{ id: "cup", name: " ", price: 1 }, { name: ["name must not be empty"] }],
+      [{ id: "cup", name: "Cup", price: -5 }, { price: ["price must be positive"] }],
+      [{ id: "cup", name: "Cup", price: "5" }, { price: ["price must be a number"] }],
+      [[1, 2], { id: [expect.any(String)], name: [expect.any(String)], price: [expect.any(String)] }],
+    ];
+    for (const [bad, errors] of cases) {
+      const res = await api.request("/api/products", json(bad));
+      expect(res.status).toBe(422);
+      expect(await res.json()).toEqual({ error: "Unprocessable Content: the input is not valid", status: 422, errors });
     }
-    const notJson = await app.fetch("/api/products", { method: "POST", body: "{oops" });
+    const notJson = await api.request("/api/products", { method: "POST", body: "{oops", headers: { "content-type": "application/json", accept: "application/json" } });
     expect(notJson.status).toBe(400);
-    expect(await notJson.json()).toEqual({ error: "the body is not JSON" });
+    expect(await notJson.json()).toEqual({ error: "Bad Request: the body is not valid JSON", status: 400 });
+    const untyped = await api.request("/api/products", { method: "POST", body: "{}", headers: { accept: "application/json" } });
+    expect(await untyped.json()).toEqual({ error: "Unsupported Media Type: expected application/json", status: 415 });
   });
 
   it("answers 404 for an id longer than a KV key may be, never 500", async () => {
@@ -184,19 +312,20 @@ describe("the demo's JSON API", () => {
     expect((await app.fetch(`/products/${long}`)).status).toBe(404);
     expect((await app.fetch(`/api/products/${long}`)).status).toBe(404);
     const visitor = new Visitor();
-    expect((await visitor.post("/cart", { product: long })).status).toBe(400);
+    expect((await visitor.post("/cart", { product: long })).status).toBe(422);
     expect((await visitor.post("/login", { email: `${long}@example.com`, password: "whatever-it-is" })).status).toBe(401);
   });
 
   it.each([
-    ["JSON", "application/json", '{"email":"a@b.c"}'],
-    ["text/plain", "text/plain", "email=a@b.c"],
-    ["multipart without a boundary", "multipart/form-data", "--x\r\n"],
-    ["a cut-off multipart upload", "multipart/form-data; boundary=x", '--x\r\nContent-Disposition: form-data; name="email"\r\n\r\na@b'],
-  ])("answers 400 to a body that is not the form it expects (%s), never 500", async (_, type, body) => {
-    for (const path of ["/login", "/signup", "/cart"]) {
+    ["JSON", "application/json", '{"email":"a@b.c"}', 415],
+    ["text/plain", "text/plain", "email=a@b.c", 415],
+    ["multipart without a boundary", "multipart/form-data", "--x\r\n", 400],
+    ["a cut-off multipart upload", "multipart/form-data; boundary=x", '--x\r\nContent-Disposition: form-data; name="email"\r\n\r\na@b', 400],
+  ])("answers a body that is not the form it expects (%s) with a 4xx, never 500", async (_, type, body, status) => {
+    // context.form() tells a wrong type (415) from a broken form (400).
+    for (const [path, expected] of [["/cart", status], ["/login", status], ["/signup", status]] as const) {
       const res = await app.fetch(path, { method: "POST", headers: { "content-type": type }, body });
-      expect(res.status, path).toBe(400);
+      expect(res.status, path).toBe(expected);
     }
   });
 
@@ -204,5 +333,85 @@ describe("the demo's JSON API", () => {
     const about = await (await app.fetch("/about")).text();
     expect(about).toContain("<h1>About</h1>");
     expect(about).toContain('class="brand"');
+  });
+});
+
+describe("the demo's checkout: stock in a Durable Object, orders through a queue, a nightly restock", () => {
+  const stock = async (product: string) => ((await (await app.fetch(`/api/stock/${product}`)).json()) as { left: number }).left;
+  const nightly = async () => expect((await (await app.mf.getWorker()).scheduled({ cron: "0 3 * * *" })).outcome).toBe("ok");
+
+  /** Polls the order page until the queue's consumer has recorded the order. */
+  async function recorded(visitor: Visitor, location: string): Promise<string> {
+    for (let i = 0; i < 200; i++) {
+      const page = await visitor.page(location);
+      if (page.includes("<h1>Your order</h1>")) return page;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`${location}: the order was never recorded`);
+  }
+
+  it("takes the stock, sends the order to the queue, and shows it once the consumer recorded it with its confirmation email", async () => {
+    const visitor = new Visitor();
+    expect(await stock("bowl")).toBe(5);
+    await visitor.post("/cart", { product: "bowl", quantity: "2" });
+    expect(await visitor.page("/cart")).toContain('<form method="post" action="/checkout">');
+    const checkout = await visitor.post("/checkout", {});
+    expect(checkout.status).toBe(303);
+    const location = checkout.headers.get("location")!;
+    expect(location).toMatch(/^\/orders\/[0-9a-f-]{36}$/);
+    const page = await recorded(visitor, location);
+    expect(page).toContain("<li>Glazed bowl × 2: $48</li>");
+    expect(page).toContain("Thank you for your order from the kiln demo shop:</p>");
+    expect(page).toContain("Cart (0)");
+    expect(await stock("bowl")).toBe(3);
+  });
+
+  it("says so for an empty cart, and an order not recorded yet reloads itself", async () => {
+    const visitor = new Visitor();
+    await visitor.post("/cart", { product: "bowl", quantity: "0" });
+    expect((await visitor.post("/checkout", {})).headers.get("location")).toBe("/cart");
+    expect(await visitor.page("/cart")).toContain("Your cart is empty.</p>");
+    const unknown = await app.fetch("/orders/00000000-0000-4000-8000-000000000000");
+    expect(unknown.headers.get("refresh")).toBe("2");
+    expect(await unknown.text()).toContain("No order is recorded under this number yet.");
+  });
+
+  it("gives the last vase to one of two buyers who check out at once", async () => {
+    const first = new Visitor();
+    await first.post("/cart", { product: "vase", quantity: "4" });
+    await first.post("/checkout", {});
+    expect(await stock("vase")).toBe(1);
+    const [a, b] = [new Visitor(), new Visitor()];
+    await a.post("/cart", { product: "vase" });
+    await b.post("/cart", { product: "vase" });
+    const answers = await Promise.all([a.post("/checkout", {}), b.post("/checkout", {})]);
+    const locations = answers.map((r) => r.headers.get("location")!).sort();
+    expect(locations[0]).toBe("/cart");
+    expect(locations[1]).toMatch(/^\/orders\//);
+    const loser = answers[0].headers.get("location") === "/cart" ? a : b;
+    const cart = await loser.page("/cart");
+    expect(cart).toContain("Sorry: Raku vase is sold out until tomorrow.");
+    expect(cart).toContain("Raku vase × 1");
+    expect(await stock("vase")).toBe(0);
+  });
+
+  it("restocks every product at night (the cron's scheduled handler)", async () => {
+    const visitor = new Visitor();
+    await visitor.post("/cart", { product: "mug", quantity: "5" });
+    await visitor.post("/checkout", {});
+    expect(await stock("mug")).toBe(0);
+    await nightly();
+    expect(await stock("mug")).toBe(5);
+    expect(await stock("vase")).toBe(5);
+  });
+
+  it("takes a whole cart or nothing: a product short of stock gives back what was taken of the others", async () => {
+    const visitor = new Visitor();
+    await visitor.post("/cart", { product: "bowl" });
+    await visitor.post("/cart", { product: "vase", quantity: "6" });
+    expect((await visitor.post("/checkout", {})).headers.get("location")).toBe("/cart");
+    expect(await visitor.page("/cart")).toContain("Sorry: only 5 × Raku vase left.");
+    expect(await stock("bowl")).toBe(5);
+    expect(await stock("vase")).toBe(5);
   });
 });

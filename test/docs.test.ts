@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import { STATUS_CODES } from "node:http";
 import { dirname, join, resolve } from "node:path";
 import { startApp, type TestApp } from "./helpers/app.js";
+import { asCurl } from "./helpers/navigate.js";
 
 const REPO = resolve(import.meta.dirname, "..");
 const PAGES = ["README.md", ...readdirSync(join(REPO, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
@@ -30,6 +31,10 @@ function readPage(page: string): { files: Record<string, string>; samples: Sampl
     if ((lang === "ts" || lang === "js") && first.startsWith("// functions/")) files[first.slice(3)] = body;
     else if (lang === "ts" && !body.includes("from \"vitest\"")) snippets.push({ page, source: body });
     if (lang === "toml") tomls.push({ page, source: body });
+    // The app's own config and variables: a toml block opening with # wrangler.toml (kiln build reads its
+    // bindings), an sh block opening with # .dev.vars (its KEY="value" lines become the app's variables).
+    if (lang === "toml" && first === "# wrangler.toml") files["wrangler.toml"] = body;
+    if (lang === "sh" && first === "# .dev.vars") files[".dev.vars"] = rest.join("\n");
     // Static files and templates: an html block opening with <!-- public/… --> or {# templates/… #},
     // a text block opening with # public/…
     const marker = /^(?:<!-- (public\/\S+) -->|# (public\/\S+)|\{# (templates\/\S+) #\})$/.exec(first);
@@ -62,7 +67,7 @@ async function curl(app: TestApp, command: string, jars: Map<string, Jar>): Prom
   let method = "GET";
   const headers: Record<string, string> = {};
   let url = "";
-  let body: string | undefined;
+  let body: string | FormData | undefined;
   let save: Jar | undefined;
   let writeOut: string | undefined;
   for (let i = 0; i < args.length; i++) {
@@ -70,6 +75,12 @@ async function curl(app: TestApp, command: string, jars: Map<string, Jar>): Prom
     if (a === "-X") method = args[++i];
     else if (a === "-d") {
       body = args[++i];
+      if (method === "GET") method = "POST";
+    } else if (a === "-F") {
+      // A multipart field, name=value (no @file uploads here).
+      const [name, ...value] = args[++i].split("=");
+      if (!(body instanceof FormData)) body = new FormData();
+      body.append(name, value.join("="));
       if (method === "GET") method = "POST";
     } else if (a === "-c") {
       const name = args[++i];
@@ -82,13 +93,22 @@ async function curl(app: TestApp, command: string, jars: Map<string, Jar>): Prom
       i++; // only -o /dev/null, with -w
     } else if (a === "-w") {
       writeOut = args[++i];
+    } else if (a === "-u") {
+      headers.Authorization = `Basic ${Buffer.from(args[++i]).toString("base64")}`;
     } else if (a === "-H") {
       const [name, ...value] = args[++i].split(":");
       headers[name.trim()] = value.join(":").trim();
     } else if (a.startsWith("-")) include ||= a.includes("i");
     else url = a;
   }
-  const res = await app.fetch(url.replace(/^localhost:8787/, ""), { method, headers, body });
+  // As curl: -d without a Content-Type sends a urlencoded form.
+  if (typeof body === "string" && !Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) {
+    headers["Content-Type"] = "application/x-www-form-urlencoded";
+  }
+  // Through node:http, as curl sends it: Node's fetch would add Sec-Fetch-Mode, which a browser's request has and curl's has not.
+  const path = url.replace(/^localhost:8787/, "");
+  // wrangler dev --test-scheduled's /__scheduled is wrangler's, not the Worker's: app.fetch plays it.
+  const res = path.startsWith("/__scheduled") ? await app.fetch(path) : await asCurl(app, path, { method, headers, body });
   for (const cookie of res.headers.getSetCookie()) {
     const [pair] = cookie.split(";");
     const at = pair.indexOf("=");
@@ -114,7 +134,8 @@ for (const page of PAGES) {
         mkdirSync(dirname(join(root, file)), { recursive: true });
         writeFileSync(join(root, file), source);
       }
-      app = await startApp(root, { bindings: { SESSION_SECRET: "docs-secret-of-at-least-32-characters" } });
+      const vars = Object.fromEntries([...(files[".dev.vars"] ?? "").matchAll(/^(\w+)="([^"]*)"$/gm)].map((m) => [m[1], m[2]]));
+      app = await startApp(root, { bindings: { SESSION_SECRET: "docs-secret-of-at-least-32-characters", ...vars } });
       return app;
     })();
     afterAll(async () => (await ready).dispose());

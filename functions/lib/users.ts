@@ -1,5 +1,7 @@
-// Accounts, kept in the KV namespace bound as USERS: one record per email.
-import { hashPassword, verifyPassword } from "./password.ts";
+// Accounts, kept in the KV namespace bound as USERS: one record per email,
+// with the password hashed by kiln (a self-describing PBKDF2 string) and the
+// account's roles.
+import { hashPassword, needsRehash, verifyPassword } from "kiln";
 
 export interface Env {
   USERS: KVNamespaceLike;
@@ -8,44 +10,52 @@ export interface Env {
 interface KVNamespaceLike {
   get(key: string, type: "json"): Promise<unknown>;
   put(key: string, value: string): Promise<void>;
+  list(options: { prefix: string }): Promise<{ keys: { name: string }[] }>;
 }
 
-interface UserRecord {
+export interface Account {
   email: string;
-  salt: string;
   hash: string;
+  roles: string[];
 }
 
 const key = (email: string) => `user:${email.trim().toLowerCase()}`;
 
-/** The demo account, written on first use so a fresh clone has someone to log in as. */
+/** The demo account, written on first use so a fresh clone has someone to log in as; it may see the admin page. */
 export const DEMO = { email: "demo@kiln.dev", password: "kiln-demo-password" };
 
-const hex = (bytes: Uint8Array) => [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
-
 async function seedDemo(env: Env): Promise<void> {
-  if (await env.USERS.get(key(DEMO.email), "json")) return;
-  await createUser(env, DEMO.email, DEMO.password);
+  const account = (await env.USERS.get(key(DEMO.email), "json")) as Partial<Account> | null;
+  // A record from an older demo (its own hash format, no roles), kept in a clone's local state, is replaced too.
+  if (account?.hash?.startsWith("$pbkdf2-sha256$") && Array.isArray(account.roles)) return;
+  const demo: Account = { email: DEMO.email, hash: await hashPassword(DEMO.password), roles: ["admin"] };
+  await env.USERS.put(key(DEMO.email), JSON.stringify(demo));
 }
 
+/** A new account has no roles: the demo's admin is the demo account. */
 export async function createUser(env: Env, email: string, password: string): Promise<"created" | "taken"> {
   if (await env.USERS.get(key(email), "json")) return "taken";
-  const salt = hex(crypto.getRandomValues(new Uint8Array(16)));
-  const record: UserRecord = { email: email.trim().toLowerCase(), salt, hash: await hashPassword(password, salt) };
-  await env.USERS.put(key(email), JSON.stringify(record));
+  const account: Account = { email: email.trim().toLowerCase(), hash: await hashPassword(password), roles: [] };
+  await env.USERS.put(key(email), JSON.stringify(account));
   return "created";
 }
 
-/** The account's email when the password is right. */
-export async function checkLogin(env: Env, email: string, password: string): Promise<string | undefined> {
+/** The account when the password is right; the same work whether or not the account exists. */
+export async function checkLogin(env: Env, email: string, password: string): Promise<Account | undefined> {
   await seedDemo(env);
   // No account can have an email that is not valid; a key too long for KV would make the lookup throw.
-  const record = validEmail(email) ? ((await env.USERS.get(key(email), "json")) as UserRecord | null) : null;
-  if (!record) {
-    await hashPassword(password, "00".repeat(16)); // the same time whether or not the account exists
-    return undefined;
-  }
-  return (await verifyPassword(password, record.salt, record.hash)) ? record.email : undefined;
+  const account = validEmail(email) ? ((await env.USERS.get(key(email), "json")) as Account | null) : null;
+  if (!(await verifyPassword(password, account?.hash)) || !account) return undefined;
+  // Hashes made with weaker parameters are replaced while the password is at hand.
+  if (needsRehash(account.hash)) await env.USERS.put(key(email), JSON.stringify({ ...account, hash: await hashPassword(password) }));
+  return account;
+}
+
+export async function allAccounts(env: Env): Promise<Pick<Account, "email" | "roles">[]> {
+  await seedDemo(env);
+  const { keys } = await env.USERS.list({ prefix: "user:" });
+  const accounts = await Promise.all(keys.map((k) => env.USERS.get(k.name, "json") as Promise<Account | null>));
+  return accounts.filter((a): a is Account => a !== null).map(({ email, roles }) => ({ email, roles: roles ?? [] }));
 }
 
 export const validEmail = (email: string) => /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) && email.length <= 254;

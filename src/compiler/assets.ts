@@ -16,7 +16,7 @@ export const MAX_LISTED_ASSETS = 2000;
 export function scanPublic(dir: string, options: { listings?: boolean; spa?: boolean } = {}): StaticFilesInput {
   const files = walkFiles(dir);
   if (!files) return {};
-  const result: StaticFilesInput = { pages: [404, 500].filter((status) => files.includes(`${status}.html`)) };
+  const result: StaticFilesInput = { pages: [400, 403, 404, 413, 415, 422, 500].filter((status) => files.includes(`${status}.html`)) };
   // As Pages decides: an index.html and no 404.html is a single-page app, unless the app says otherwise.
   const spa = options.spa ?? (files.includes("index.html") && !files.includes("404.html"));
   if (spa) {

@@ -9,7 +9,10 @@ import { compileTemplates } from "./template/index.js";
 import { runWorkerFirstPatterns, syncWranglerToml } from "./worker-first.js";
 import { generateEntry, generateTemplatesModule, templatesModulePath, TEMPLATES_MODULE_HEADER } from "./entry.js";
 import { lexerReady } from "./exports.js";
+import { accessFrom, accessNotes, declaresAccess } from "./access.js";
 import { BuildError, scanRoutes, type RouteFile, type RouteTable } from "./scan.js";
+import { bindingNames, bindsClass, readWranglerConfig, staleTypesNote } from "./wrangler-config.js";
+import { checkWorkerConfig, readWorkerFile } from "./worker.js";
 
 export { BuildError, type RouteFile, type RouteTable } from "./scan.js";
 
@@ -45,9 +48,15 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
   const outFile = resolve(options.out ?? join(root, ".kiln/worker.ts"));
   const table = await loadRoutes(root);
   const files = scanPublic(resolve(root, options.assets ?? "public"), { listings: options.listings, spa: options.spa });
-  const sessions = table.mentionsSession || bindsSessions(root);
+  const access = declaresAccess(table);
+  const config = readWranglerConfig(root);
+  // The access check reads the user from the session.
+  const sessions = table.mentionsSession || bindingNames(config).has("SESSIONS") || access;
+  const rateLimiter = bindsClass(config, "KilnRateLimiter");
+  const { worker, problems: workerProblems } = readWorkerFile(join(root, "functions"));
   const { set: templates, problems } = compileTemplates(join(root, "templates"));
-  for (const r of table.renders) {
+  problems.push(...workerProblems, ...checkWorkerConfig(config, worker, rateLimiter ? ["KilnRateLimiter"] : []));
+  for (const r of [...table.renders, ...(worker?.renders ?? [])]) {
     if (!templates?.names.includes(r.name)) problems.push(`${r.file}:${r.line}: render("${r.name}"): no such template in templates/`);
   }
   const templatesFile = templatesModulePath(outFile);
@@ -55,9 +64,9 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
     problems.push(`${templatesFile}: not written by kiln build, which puts the compiled templates there; move it or choose another --out`);
   }
   if (problems.length) throw new BuildError(problems);
-  const source = generateEntry(table, join(root, "functions"), outFile, { files, sessions, templates });
+  const source = generateEntry(table, join(root, "functions"), outFile, { files, sessions, templates, access, rateLimiter, worker });
   const runWorkerFirst = runWorkerFirstPatterns(table);
-  const notes = [syncWranglerToml(root, runWorkerFirst), notFoundMode(files), ...shadowedRoutes(table, files.keys)].filter((n): n is string => !!n);
+  const notes = [syncWranglerToml(root, runWorkerFirst), notFoundMode(files), ...shadowedRoutes(table, files.keys), ...accessNotes(table, files.keys, rateLimiter), staleTypesNote(root, config)].filter((n): n is string => !!n);
   mkdirSync(dirname(outFile), { recursive: true });
   // The templates first: the entry that imports them must never be seen without them.
   if (templates) writeIfChanged(templatesFile, generateTemplatesModule(templates, outFile));
@@ -74,13 +83,6 @@ function shadowedRoutes(table: RouteTable, keys: string[] | undefined): string[]
     .map((r) => `functions/${r.file} never runs for ${r.pattern}: a file in public/ answers that path first`);
 }
 
-/** wrangler.toml (or .json/.jsonc) binds a KV namespace as SESSIONS. */
-function bindsSessions(root: string): boolean {
-  return ["wrangler.toml", "wrangler.json", "wrangler.jsonc"].some((name) =>
-    /["']?binding["']?\s*[=:]\s*["']SESSIONS["']/.test(readIfExists(join(root, name)) ?? ""),
-  );
-}
-
 /** An unchanged file is not rewritten, so wrangler's watcher does not rebuild for nothing. */
 function writeIfChanged(file: string, text: string): void {
   if (readIfExists(file) !== text) writeFileSync(file, text);
@@ -94,17 +96,23 @@ function readIfExists(file: string): string | undefined {
   }
 }
 
-/** The table `kiln routes` prints: pattern, methods, file, middleware chain, declarations. */
+/**
+ * The table `kiln routes` prints: pattern, methods, file, middleware chain, declarations. When a
+ * file declares access, a column shows who may reach each route and folder, so that one table
+ * holds the app's permissions.
+ */
 export function formatRouteTable(table: RouteTable): string {
-  const rows = [["pattern", "methods", "file", "middleware", "declares"]];
+  const withAccess = declaresAccess(table);
+  const access = (f: RouteFile) => (withAccess ? [accessColumn(f, table)] : []);
+  const rows = [["pattern", "methods", "file", "middleware", ...(withAccess ? ["access"] : []), "declares"]];
   for (const r of table.routes) {
     const chain = table.middleware.filter((m) => folderCovers(m.segments, r.segments));
     const handlers = chain.filter((m) => m.handlers.length).map((m) => m.file);
-    rows.push([r.pattern, r.handlers.map((h) => h.method).join(","), r.file, handlers.join(" > ") || "-", declarations(r, chain)]);
+    rows.push([r.pattern, r.handlers.map((h) => h.method).join(","), r.file, handlers.join(" > ") || "-", ...access(r), declarations(r, chain)]);
   }
   for (const m of table.middleware) {
     const methods = m.handlers.map((h) => h.method).join(",") || "-";
-    rows.push([`${m.pattern === "/" ? "" : m.pattern}/*`, methods, m.file, "(middleware)", declarations(m, [])]);
+    rows.push([`${m.pattern === "/" ? "" : m.pattern}/*`, methods, m.file, "(middleware)", ...access(m), declarations(m, [])]);
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
   return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd()).join("\n");
@@ -114,8 +122,15 @@ export function formatRouteTable(table: RouteTable): string {
 function declarations(file: RouteFile, folders: RouteFile[]): string {
   const out: string[] = file.cache ? ["cache"] : [];
   for (const name of FOLDER_DECLARATIONS) {
+    if (name === "access") continue; // a column of its own
     const from = name in file.declares ? file : [...folders].reverse().find((m) => name in m.declares);
     if (from) out.push(`${name}=${from.declares[name]}${from === file ? "" : ` (${from.file})`}`);
   }
   return out.join(", ") || "-";
+}
+
+/** The access rule in force, with the folder it comes from; undeclared is public. */
+function accessColumn(file: RouteFile, table: RouteTable): string {
+  const from = accessFrom(file, table);
+  return from ? `${from.declares.access}${from === file ? "" : ` (${from.file})`}` : "public";
 }

@@ -16,6 +16,9 @@ export interface RoutePath {
 
 export const ROUTE_EXTENSIONS = [".ts", ".mts", ".js", ".mjs"];
 
+/** functions/_worker.ts (or .mts, .js, .mjs): the Worker's exports besides fetch (compiler/worker.ts), never a route. */
+export const WORKER_FILES = ROUTE_EXTENSIONS.map((ext) => `_worker${ext}`);
+
 const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export class RoutePathError extends Error {}

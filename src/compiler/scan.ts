@@ -8,6 +8,7 @@ import {
   routeShape,
   RoutePathError,
   ROUTE_EXTENSIONS,
+  WORKER_FILES,
   type Segment,
 } from "./route-path.js";
 import { FOLDER_DECLARATIONS } from "../runtime/declarations.js";
@@ -38,6 +39,10 @@ export interface RouteTable {
   mentionsSession: boolean;
   /** Whether any file under functions/ mentions Cache-Control: only then does every response get the ETag step. */
   mentionsCacheControl: boolean;
+  /** Whether any file under functions/ calls form(, json( or query(, or names InputError: only then does the Worker ship input support. */
+  readsInput: boolean;
+  /** Files that call rateLimit(: the build checks that wrangler.toml binds its Durable Object. */
+  callsRateLimit: string[];
   /** Every `render("name"` in functions/, to check the template exists. */
   renders: { file: string; name: string; line: number }[];
 }
@@ -63,20 +68,31 @@ export function listRouteFiles(functionsDir: string): string[] {
     );
 }
 
+/** context.form(), json(), query() (destructured too), or InputError; Response.json( is not a read. */
+const READS_INPUT = /(?<!\bResponse\.)\b(?:form|json|query)\s*\(|\bInputError\b/;
+
+/** `session`, or a call of kiln's login, logout or currentUser, which keep the user in the session. */
+const USES_SESSION = /\bsession\b|\b(?:login|logout|currentUser)\s*\(/;
+
 /** Reads functions/ into a route table, or throws a BuildError listing every problem. */
 export function scanRoutes(functionsDir: string, prefix = "functions/"): RouteTable {
   const problems: string[] = [];
   const routes: RouteFile[] = [];
   const middleware: RouteFile[] = [];
   let mentionsSession = false;
+  const callsRateLimit: string[] = [];
   let mentionsCacheControl = false;
+  let readsInput = false;
   const renders: RouteTable["renders"] = [];
   for (const file of listRouteFiles(functionsDir)) {
+    if (WORKER_FILES.includes(file)) continue; // the Worker's own exports, read by worker.ts
     try {
       const path = parseRoutePath(file);
       const source = readFileSync(join(functionsDir, file), "utf8");
-      mentionsSession ||= /\bsession\b/.test(source);
+      mentionsSession ||= USES_SESSION.test(source);
+      if (/\brateLimit\s*\(/.test(source)) callsRateLimit.push(`${prefix}${file}`);
       mentionsCacheControl ||= /cache-control/i.test(source);
+      readsInput ||= READS_INPUT.test(source);
       for (const m of source.matchAll(/\brender\(\s*["'`]([^"'`$]+)["'`]/g)) {
         renders.push({ file: `${prefix}${file}`, name: m[1], line: source.slice(0, m.index).split("\n").length });
       }
@@ -106,7 +122,7 @@ export function scanRoutes(functionsDir: string, prefix = "functions/"): RouteTa
   if (problems.length) throw new BuildError(problems);
   routes.sort(compareRoutes);
   middleware.sort((a, b) => a.segments.length - b.segments.length || compareRoutes(a, b));
-  return { routes, middleware, mentionsSession, mentionsCacheControl, renders };
+  return { routes, middleware, mentionsSession, mentionsCacheControl, readsInput, renders, callsRateLimit };
 }
 
 /** The declarations a file exports, each with the source text of its value (or "…" when it is not written in place). */

@@ -2,13 +2,32 @@
 // what a handler may never read (next, waitUntil, data, ...) is made on first
 // read by a getter, so a handler that only answers costs one allocation.
 import { endOfChain, type StaticFiles } from "./static-files.js";
-import type { Chain } from "./router.js";
+import type { Chain, RouteEntry } from "./router.js";
 import type { Session, SessionSupport } from "./session.js";
 import type { EventContext, ExecutionContextLike } from "./types.js";
+import type { StandardSchemaV1 } from "@standard-schema/spec";
+import type { FormOptions } from "./input.js";
 
 /** Renders templates/ into Responses (template.ts); the entry passes it in only when the app has templates. */
 export interface TemplateSupport {
   render(context: EventContext, name: string, data?: Record<string, unknown>, init?: ResponseInit): Promise<Response>;
+}
+
+/** Checks `access` declarations (auth.ts); the entry passes it in only when a file declares one. */
+export interface AccessSupport {
+  /** At start-up: a declared value that is not a rule stops the Worker with the route's name. */
+  validate(entries: RouteEntry[]): void;
+  /** Runs the chain when the visitor may; else 303 to the login page, 401 or 403. */
+  guard(run: ChainRun, rule: unknown, request: Request): Promise<Response>;
+}
+
+/** Reads what the visitor sent (input.ts); the entry passes it in only when the app reads input. */
+export interface InputSupport {
+  form(run: ChainRun, context: EventContext, schema?: StandardSchemaV1, options?: FormOptions): Promise<unknown>;
+  json(run: ChainRun, context: EventContext, schema?: StandardSchemaV1): Promise<unknown>;
+  query(run: ChainRun, context: EventContext, schema?: StandardSchemaV1): Promise<unknown>;
+  /** The answer to an InputError no handler caught; undefined for any other error. */
+  answer(run: ChainRun, request: Request, err: unknown): Promise<Response> | Response | undefined;
 }
 
 /** What the app brings to every request, set up once by createHandler. The optional parts are there only when the build saw a use for them. */
@@ -17,6 +36,8 @@ export interface AppParts {
   files: StaticFiles;
   sessions: SessionSupport | undefined;
   templates: TemplateSupport | undefined;
+  access?: AccessSupport;
+  input?: InputSupport;
 }
 
 /** What the handlers of one request share. */
@@ -110,6 +131,24 @@ export class Context {
     const templates = this.#run.app.templates;
     if (!templates) throw new Error("context.render needs a templates/ folder next to functions/: see docs/templates.md");
     return (name: string, data?: Record<string, unknown>, init?: ResponseInit) => templates.render(this as unknown as EventContext, name, data, init);
+  }
+  get form() {
+    const input = this.#input(), run = this.#run;
+    return (schema?: StandardSchemaV1, options?: FormOptions) => input.form(run, this as unknown as EventContext, schema, options);
+  }
+  get json() {
+    const input = this.#input(), run = this.#run;
+    return (schema?: StandardSchemaV1) => input.json(run, this as unknown as EventContext, schema);
+  }
+  get query() {
+    const input = this.#input(), run = this.#run;
+    return (schema?: StandardSchemaV1) => input.query(run, this as unknown as EventContext, schema);
+  }
+  #input(): InputSupport {
+    const input = this.#run.app.input;
+    // kiln build ships input support when a file in functions/ calls form(, json( or query(.
+    if (!input) throw new Error("input reading is off: see docs/input.md");
+    return input;
   }
   get passThroughOnException() {
     const run = this.#run;

@@ -34,3 +34,11 @@ export function errorResponse(
   if (extraHeaders) for (const name in extraHeaders) response.headers.set(name, extraHeaders[name]);
   return response;
 }
+
+/**
+ * An error that carries the framework's answer to it (unavailable.ts): a handler need not catch
+ * it, and the core ships no code for a kind of error the app never throws.
+ */
+export interface AnsweredError {
+  kilnAnswer(request: Request): Response;
+}

@@ -2,9 +2,9 @@
 // a route file should not have to write (HEAD, 405, OPTIONS, 400, 404, 500).
 // It stays synchronous while the handlers do: a Worker may return a Response
 // or a Promise, and every await skipped is time saved on each request.
-import { ChainRun, type AppParts, type TemplateSupport } from "./context.js";
+import { ChainRun, type AccessSupport, type AppParts, type InputSupport, type TemplateSupport } from "./context.js";
 import { isCsrf } from "./csrf.js";
-import { errorResponse } from "./errors.js";
+import { errorResponse, type AnsweredError } from "./errors.js";
 import { endOfChain, fromAssets, pathOf, staticFiles, statusPage, type StaticFilesInput } from "./static-files.js";
 import { BadPathError, createRouter, type RouteEntry } from "./router.js";
 import type { SessionSupport } from "./session.js";
@@ -32,6 +32,11 @@ function finish(validate: Validate | undefined, request: Request, method: string
 }
 
 function answerThrown(run: ChainRun, request: Request, err: unknown): Promise<Response> | Response {
+  // A body the route cannot take (input.ts) is the client's mistake: a 4xx, not logged as a failure.
+  const refused = run.app.input?.answer(run, request, err);
+  if (refused) return refused;
+  const answered = (err as Partial<AnsweredError> | null)?.kilnAnswer;
+  if (typeof answered === "function") return answered.call(err, request);
   console.error(err);
   if (run.passThrough) return fromAssets(request, run.env, run.app.files);
   const debug = run.env.DEBUG === true || run.env.DEBUG === "true";
@@ -45,8 +50,12 @@ export interface AppOptions {
   sessions?: SessionSupport;
   /** Compiled templates/, passed in only when the app has them. */
   templates?: TemplateSupport;
+  /** context.form/json/query (input.ts), passed in only when the app reads input. */
+  input?: InputSupport;
   /** Folder listings, passed in only when they are on. */
   listing?: (key: string, entries: string[]) => Response;
+  /** `access` declarations (auth.ts), passed in only when a file declares one. */
+  access?: AccessSupport;
   /**
    * ETags and 304s for responses that may be stored (etag.ts `validate`), passed in when a file in
    * functions/ mentions Cache-Control or exports `cache`: reading a header of every response costs
@@ -58,7 +67,8 @@ export interface AppOptions {
 export function createHandler(entries: RouteEntry[], options: AppOptions = {}) {
   const { match } = createRouter(entries);
   const files = staticFiles(options.files, options.listing);
-  const app: AppParts = { files, sessions: options.sessions, templates: options.templates };
+  const app: AppParts = { files, sessions: options.sessions, templates: options.templates, input: options.input, access: options.access };
+  options.access?.validate(entries);
   const validate = options.validate;
 
   function fetch(request: Request, env: Env, ec: ExecutionContextLike): Promise<Response> | Response {
@@ -72,11 +82,13 @@ export function createHandler(entries: RouteEntry[], options: AppOptions = {}) {
       throw err;
     }
     if (found.chain.csrf && isCsrf(request)) return errorResponse(request, 403, "Forbidden: cross-site request");
-    // Nothing to run (no route, no middleware): straight to the assets or the 405.
-    if (found.chain.steps.length === 0) return endOfChain(found.chain, request, env, files, path);
+    // Access is checked before any middleware runs, as the cross-site check is; it guards static files too.
+    const rule = found.chain.declared.access;
+    // Nothing to run (no route, no middleware, no access rule): straight to the assets or the 405.
+    if (found.chain.steps.length === 0 && rule === undefined) return endOfChain(found.chain, request, env, files, path);
     const run = new ChainRun(found.chain, env, ec, found.params, app, request);
     try {
-      const result = run.step(0, request);
+      const result = rule === undefined ? run.step(0, request) : app.access!.guard(run, rule, request);
       if (result instanceof Response && !run.session) {
         const out = finish(validate, request, method, result);
         return out instanceof Response ? out : out.catch((err) => answerThrown(run, request, err));

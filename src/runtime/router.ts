@@ -155,6 +155,10 @@ function place(tree: Tree, entry: RouteEntry): void {
   }
   const csrf = entry.declares?.csrf;
   if (csrf !== undefined && typeof csrf !== "boolean") throw new TypeError(`${entry.middleware ? "middleware" : "route"} ${entry.pattern}: csrf must be true or false`);
+  const bodyLimit = entry.declares?.bodyLimit;
+  if (bodyLimit !== undefined && !(Number.isSafeInteger(bodyLimit) && (bodyLimit as number) >= 0)) {
+    throw new TypeError(`${entry.middleware ? "middleware" : "route"} ${entry.pattern}: bodyLimit must be a whole number of bytes`);
+  }
   const methods = toSteps(entry);
   const file: PlacedFile = { pattern: entry.pattern, cache: entry.cache, declares: entry.declares, names, methods, nodes, chains: new Map(), allow: allowHeader(methods) };
   if (entry.middleware) node.middleware = file;

@@ -6,7 +6,8 @@
 // flight may put the record back, but no load accepts it (docs/sessions.md).
 import { parseCookie, stringifySetCookie } from "cookie";
 import { base64url, fromBase64url } from "./base64url.js";
-import { errorResponse, StoreUnavailableError } from "./errors.js";
+import { errorResponse } from "./errors.js";
+import { StoreUnavailableError } from "./unavailable.js";
 import { COOKIE_NAME } from "./session-cookie.js";
 
 /** A cookie value longer than this is not ours (ours is under 90 characters). */
@@ -366,16 +367,18 @@ export class Session {
       } catch (err) {
         throw new StoreUnavailableError(`listing the user's sessions failed: ${String(err)}`);
       }
-      for (const { name, expiration: expires } of page.keys) {
-        const key = `session:${name.slice(name.lastIndexOf(":") + 1)}`;
-        const until = Math.max(expires ?? 0, Math.floor(now / 1000) + 60);
-        if (!(await this.#retry("ending one of the user's sessions", () => store.put(revokedKey(key), "1", { expiration: until })))) {
-          throw new StoreUnavailableError("ending the user's sessions failed");
-        }
-        await this.#retry("deleting an ended session's record", () => store.delete(key));
-      }
+      const ended = await Promise.all(page.keys.map(({ name, expiration }) => this.#endListed(name, Math.max(expiration ?? 0, Math.floor(now / 1000) + 60))));
+      if (ended.includes(false)) throw new StoreUnavailableError("ending the user's sessions failed");
       cursor = page.list_complete ? undefined : page.cursor;
     } while (cursor);
+  }
+
+  /** One listed session ended as destroy() ends one: the mark, then the record's delete. */
+  async #endListed(listed: string, until: number): Promise<boolean> {
+    const key = `session:${listed.slice(listed.lastIndexOf(":") + 1)}`;
+    if (!(await this.#retry("ending one of the user's sessions", () => this.#store.put(revokedKey(key), "1", { expiration: until })))) return false;
+    await this.#retry("deleting an ended session's record", () => this.#store.delete(key));
+    return true;
   }
 
   /** A token for forms, bound to this session; check it with verifyCsrfToken. Starts the session if needed. */
@@ -458,7 +461,8 @@ export class Session {
     if (!this.#dirty && (!this.#refresh || !this.#id)) return out;
     const issued = Math.floor(now / 1000).toString(36);
     const signature = await sign(this.#secrets[0], `${COOKIE_NAME}=${this.#id}.${issued}`);
-    out.headers.append("set-cookie", this.#cookie(`${this.#id}.${issued}.${signature}`, Math.floor((this.#record.deadline - now) / 1000)));
+    // Rounded up: a new session's cookie says the configured max age, not a second less for the milliseconds the request took.
+    out.headers.append("set-cookie", this.#cookie(`${this.#id}.${issued}.${signature}`, Math.ceil((this.#record.deadline - now) / 1000)));
     return out;
   }
 

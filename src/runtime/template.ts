@@ -287,6 +287,15 @@ const globals: Scope = Object.assign(Object.create(null), {
 });
 
 /**
+ * A template's text, for what is not an answer to a request (an email body in
+ * a queue consumer, through the tools functions/_worker.ts handlers get): no
+ * `request`, no `flashes`.
+ */
+export function renderText(templates: Templates, name: string, data: Record<string, unknown> = {}): string {
+  return renderWith(templates, name, Object.assign(Object.create(globals), data));
+}
+
+/**
  * `context.render(name, data?, init?)` for an app's compiled templates: an
  * HTML Response. The entry passes it to createHandler only for apps with
  * templates/, so other apps do not ship the template runtime. Templates see

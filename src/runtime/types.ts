@@ -31,13 +31,32 @@ export type Params<P extends string = string> = string extends P
   : Flatten<PathParams<StripExtension<P>>>;
 
 import type { Session } from "./session.js";
+import type { StandardSchemaV1 } from "@standard-schema/spec";
+import type { Fields, FormOptions } from "./input.js";
+
+/** What a reader returns: the schema's typed output, or the plain object when there is no schema. */
+type Read<S, Plain> = S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : Plain;
+
+declare global {
+  // Where `wrangler types` declares the app's bindings (worker-configuration.d.ts); empty until it does.
+  namespace Cloudflare {
+    interface Env {}
+  }
+}
+
+/**
+ * The app's bindings, as `wrangler types` generated them: the default `env` of
+ * Handler, EventContext and the functions/_worker.ts handlers, so no file needs
+ * a generic. `any` for an app without generated types, which compiles as before.
+ */
+export type AppEnv = [keyof Cloudflare.Env] extends [never] ? any : Cloudflare.Env;
 
 export interface ExecutionContextLike {
   waitUntil(promise: Promise<unknown>): void;
   passThroughOnException(): void;
 }
 
-export interface EventContext<Env = any, P extends string = string, Data = Record<string, unknown>> {
+export interface EventContext<Env = AppEnv, P extends string = string, Data = Record<string, unknown>> {
   request: Request;
   env: Env;
   /** URL-decoded path parameters; a [[catchall]] is a string[] ([] when empty). */
@@ -55,12 +74,18 @@ export interface EventContext<Env = any, P extends string = string, Data = Recor
   session: Session;
   /** Renders templates/NAME with `data` (plus `request`, and `flashes`) into an HTML Response. See docs/templates.md. */
   render(name: string, data?: Record<string, unknown>, init?: ResponseInit): Promise<Response>;
+  /** The posted form (urlencoded or multipart), validated by `schema` when given; bad input throws InputError (400, 403, 413, 415, 422). See docs/input.md. */
+  form<S extends StandardSchemaV1 | undefined = undefined>(schema?: S, options?: FormOptions): Promise<Read<S, Fields>>;
+  /** The JSON body, validated by `schema` when given; bad input throws InputError (400, 413, 415, 422). */
+  json<S extends StandardSchemaV1 | undefined = undefined>(schema?: S): Promise<Read<S, unknown>>;
+  /** The query string as Fields, validated by `schema` when given (422). */
+  query<S extends StandardSchemaV1 | undefined = undefined>(schema?: S): Promise<Read<S, Fields>>;
 }
 
 /**
  * A route handler. Give it the file's own path to type `params`:
  * `export const onRequestGet: Handler<"users/[id].ts", Env> = ({ params }) => ...`
  */
-export type Handler<P extends string = string, Env = any, Data = Record<string, unknown>> = (
+export type Handler<P extends string = string, Env = AppEnv, Data = Record<string, unknown>> = (
   context: EventContext<Env, P, Data>,
 ) => Response | Promise<Response>;

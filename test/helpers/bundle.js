@@ -14,6 +14,8 @@ export async function bundleEntry(entry, options = {}) {
     format: "esm",
     platform: "browser",
     conditions: ["workerd", "worker", "browser"],
+    // The runtime's own modules (DurableObject, WorkerEntrypoint), as wrangler leaves them.
+    external: ["cloudflare:*"],
     target: "es2022",
     minify: options.minify ?? false,
     write: false,
