@@ -1,33 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { build, BuildError, formatRouteTable, loadRoutes } from "../src/compiler/index.js";
+import { build, formatRouteTable, loadRoutes } from "../src/compiler/index.js";
+import { makeApp, problemsOf } from "./helpers/files.js";
 
 const CLI = resolve(import.meta.dirname, "../dist/compiler/cli.js");
 
-/** A throwaway app: { "functions/a.ts": "source" }. */
-function makeApp(files: Record<string, string>): string {
-  const root = mkdtempSync(join(tmpdir(), "kiln-build-"));
-  for (const [file, source] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, file)), { recursive: true });
-    writeFileSync(join(root, file), source);
-  }
-  return root;
-}
 
 const GET = "export const onRequestGet = () => new Response('x');\n";
 
-async function problemsOf(files: Record<string, string>): Promise<string[]> {
-  try {
-    await build({ root: makeApp(files) });
-  } catch (err) {
-    if (err instanceof BuildError) return err.problems;
-    throw err;
-  }
-  throw new Error("the build passed");
-}
 
 describe("build errors name the files", () => {
   it("two files claiming one route and method", async () => {

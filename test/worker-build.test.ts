@@ -2,20 +2,13 @@
 // mistake is a build error that names the setting and the file.
 import { describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { build, BuildError, formatRouteTable, loadRoutes } from "../src/compiler/index.js";
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { build, formatRouteTable, loadRoutes } from "../src/compiler/index.js";
+import { makeApp as makeFiles, problemsOf as buildProblems } from "./helpers/files.js";
 
-/** A throwaway app: { "functions/a.ts": "source" }. */
-function makeApp(files: Record<string, string>): string {
-  const root = mkdtempSync(join(tmpdir(), "kiln-worker-build-"));
-  for (const [file, source] of Object.entries({ "functions/index.ts": GET, ...files })) {
-    mkdirSync(dirname(join(root, file)), { recursive: true });
-    writeFileSync(join(root, file), source);
-  }
-  return root;
-}
+/** A throwaway app with a route, so that the build has one: { "functions/a.ts": "source" }. */
+const makeApp = (files: Record<string, string>) => makeFiles({ "functions/index.ts": GET, ...files }, "kiln-worker-build-");
 
 const GET = "export const onRequestGet = () => new Response('x');\n";
 const TOML = 'name = "app"\nmain = ".kiln/worker.ts"\ncompatibility_date = "2026-04-01"\n';
@@ -23,15 +16,7 @@ const STOCK = "export class Stock {}\n";
 const SCHEDULED = "export const scheduled = async () => {};\n";
 const QUEUE = "export async function queue() {}\n";
 
-async function problemsOf(files: Record<string, string>): Promise<string[]> {
-  try {
-    await build({ root: makeApp(files) });
-  } catch (err) {
-    if (err instanceof BuildError) return err.problems;
-    throw err;
-  }
-  throw new Error("the build passed");
-}
+const problemsOf = (files: Record<string, string>) => buildProblems({ "functions/index.ts": GET, ...files });
 
 describe("functions/_worker.ts", () => {
   it("is re-exported by the entry beside kiln's fetch, and is not a route", async () => {
