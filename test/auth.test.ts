@@ -4,12 +4,13 @@
 // KilnRateLimiter Durable Object, HTTP Basic and bearer auth.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pbkdf2Sync, randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { build, formatRouteTable, loadRoutes } from "../src/compiler/index.js";
 import { startApp, type TestApp } from "./helpers/app.js";
 import { BROWSER, navigate } from "./helpers/navigate.js";
+import { makeApp } from "./helpers/files.js";
 
 const ROOT = resolve(import.meta.dirname, "fixtures/auth");
 const OPS_PASSWORD = "pässwörd: with a colon";
@@ -352,15 +353,6 @@ describe("bearer tokens", () => {
   });
 });
 
-/** A throwaway app: { "functions/a.ts": "source" }. */
-function makeApp(files: Record<string, string>): string {
-  const root = mkdtempSync(join(tmpdir(), "kiln-auth-"));
-  for (const [file, source] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, file)), { recursive: true });
-    writeFileSync(join(root, file), source);
-  }
-  return root;
-}
 
 const GET = "export const onRequestGet = () => new Response('x');\n";
 

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { resolve } from "node:path";
 import { build, formatRouteTable, loadRoutes } from "../src/compiler/index.js";
 import { makeApp as makeFiles, problemsOf as buildProblems } from "./helpers/files.js";
 
