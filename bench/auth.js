@@ -64,7 +64,7 @@ const { ratios, rates } = await measureWorkers(scripts, {
   baseline: "read",
   rounds: ROUNDS,
   label: "auth",
-  worker: { kvNamespaces: ["SESSIONS"], bindings: { SESSION_SECRET: SECRET } },
+  worker: { kvNamespaces: ["SESSIONS"], bindings: { SESSION_SECRET: SECRET, KILN_LOG: "off" } },
 });
 const LABELS = {
   plain: "no session, no access",

@@ -43,7 +43,7 @@ export default {
   async fetch(request) {
     const n = Number(new URL(request.url).searchParams.get("n"));
     for (let i = 0; i < n; i++) {
-      const res = await app.fetch(target, {}, ctx);
+      const res = await app.fetch(target, { KILN_LOG: "off" }, ctx);
       if (res.status !== 200) return new Response("status " + res.status, { status: 500 });
       await res.arrayBuffer();
     }

@@ -62,7 +62,7 @@ export default {
   async fetch(request, env) {
     const n = Number(new URL(request.url).searchParams.get("n"));
     for (let i = 0; i < n; i++) {
-      const res = await app.fetch(new Request("http://bench.local${path}", { method: "POST", headers, body: ${JSON.stringify(body)} }), env, ctx);
+      const res = await app.fetch(new Request("http://bench.local${path}", { method: "POST", headers, body: ${JSON.stringify(body)} }), { ...env, KILN_LOG: "off" }, ctx);
       if (res.status !== 200) return new Response(await res.text(), { status: 500 });
       await res.arrayBuffer();
     }

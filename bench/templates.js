@@ -56,7 +56,7 @@ export default app;
 
 function benchWorker(source) {
   return `import app from ${JSON.stringify(source)};
-const env = {};
+const env = { KILN_LOG: "off" }; // no access log: the bench measures rendering
 const ctx = { waitUntil() {}, passThroughOnException() {} };
 const target = new Request("http://bench.local/");
 export default {

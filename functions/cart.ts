@@ -34,6 +34,8 @@ export const onRequestPost: Handler<"cart.ts", CatalogEnv> = async (context) => 
   }
   const product = await findProduct(env, line.product);
   if (!product) return cartPage(context, { product: ["No such product."] }, line);
+  // Two tabs adding at once both count: the second waits for the first.
+  await session.lock();
   const cart = (await session.get<Cart>("cart")) ?? {};
   const quantity = line.quantity ?? Math.min((cart[product.id] ?? 0) + 1, 99);
   if (quantity === 0) delete cart[product.id];

@@ -11,6 +11,8 @@ const seeOther = (location: string) => new Response(null, { status: 303, headers
 
 export const onRequestPost: Handler<"checkout.ts", CatalogEnv & StockEnv & OrdersEnv> = async ({ session, env, form }) => {
   await form(); // checks the session's CSRF token when the browser sends no Fetch Metadata
+  // A cart line added while the order is placed waits, rather than vanish with the cart.
+  await session.lock();
   const cart = (await session.get<Cart>("cart")) ?? {};
   const lines = (await Promise.all(Object.entries(cart).map(async ([id, quantity]) => ({ product: await findProduct(env, id), quantity }))))
     .filter((l) => l.product)

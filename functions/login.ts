@@ -1,4 +1,4 @@
-import { InputError, login, safeNext, type EventContext, type Handler } from "kiln";
+import { InputError, login, safeNext, urlFor, type EventContext, type Handler } from "kiln";
 import { z } from "zod";
 import { formToken, visitor } from "./lib/page.ts";
 import { clientAddress, throttled } from "./lib/throttle.ts";
@@ -24,7 +24,7 @@ const form = async ({ render, session, request }: EventContext, error = "", emai
       ...seen,
       csrf_token: await formToken(session, seen),
       title: "Log in",
-      action: next === "/" ? "/login" : `/login?next=${encodeURIComponent(next)}`,
+      action: urlFor("login.ts", {}, next === "/" ? {} : { next }),
       button: "Log in",
       error: error || (next === "/" ? "" : "Please log in to see that page."),
       email,

@@ -1,4 +1,4 @@
-import { InputError, login, type EventContext, type Handler } from "kiln";
+import { InputError, login, urlFor, type EventContext, type Handler } from "kiln";
 import { z } from "zod";
 import { formToken, visitor } from "./lib/page.ts";
 import { clientAddress, throttled } from "./lib/throttle.ts";
@@ -14,7 +14,7 @@ const form = async ({ render, session }: EventContext, error = "", email = "", i
   const seen = await visitor(session);
   return render(
     "account.html",
-    { ...seen, csrf_token: await formToken(session, seen), title: "Sign up", action: "/signup", button: "Create account", error, email },
+    { ...seen, csrf_token: await formToken(session, seen), title: "Sign up", action: urlFor("signup.ts"), button: "Create account", error, email },
     init,
   );
 };

@@ -23,6 +23,8 @@ let browser: Browser;
 let page: Page;
 let base: string;
 let log = "";
+/** What the pages printed to the browser's console: the CSP's violations show there. */
+const consoleLines: string[] = [];
 
 beforeAll(async () => {
   if (SKIP) return;
@@ -51,6 +53,7 @@ beforeAll(async () => {
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
   page = await browser.newPage({ viewport: { width: 1000, height: 700 } });
+  page.on("console", (message) => consoleLines.push(message.text()));
 }, 90_000);
 
 afterAll(async () => {
@@ -132,6 +135,18 @@ describe.skipIf(SKIP)(`the demo shop in a browser${SKIP ? ` (skipped: ${HOW})` :
     const size = await page.locator('main img[alt="Raku vase"]').evaluate((img: HTMLImageElement) => (img.complete ? img.naturalWidth : 0));
     expect(size).toBe(120); // the picture came back from R2 and the browser decoded it
     await shot("6-picture");
+  }, 60_000);
+
+  it("runs every page above under the strict CSP: the nonce'd script ran, nothing was refused, and an injected inline script is", async () => {
+    expect(consoleLines.filter((l) => /Content Security Policy/i.test(l))).toEqual([]);
+    const response = await page.goto(`${base}/`);
+    const csp = response!.headers()["content-security-policy"];
+    expect(csp).toMatch(/script-src 'self' 'nonce-[^']+'/);
+    expect(csp).not.toContain("unsafe-inline");
+    expect(await page.evaluate(() => document.documentElement.classList.contains("js"))).toBe(true);
+    await expect(page.addScriptTag({ content: "window.injected = true;" })).rejects.toThrow();
+    expect(await page.evaluate(() => (window as { injected?: boolean }).injected)).toBeUndefined();
+    expect(consoleLines.some((l) => /Content Security Policy/i.test(l))).toBe(true);
   }, 60_000);
 });
 

@@ -415,3 +415,34 @@ describe("the demo's checkout: stock in a Durable Object, orders through a queue
     expect(await stock("vase")).toBe(5);
   });
 });
+
+describe("the demo's safe defaults (docs/security.md)", () => {
+  it("serves its pages under a strict CSP whose nonce is on the one inline script", async () => {
+    const res = await app.fetch("/");
+    const csp = res.headers.get("content-security-policy")!;
+    const nonce = /'nonce-([^']+)'/.exec(csp)![1];
+    expect(csp).not.toContain("unsafe-inline");
+    const body = await res.text();
+    expect(body.match(/<script[^>]*>/g)).toEqual([`<script nonce="${nonce}">`]);
+    expect(body).not.toMatch(/ style=|<style/);
+  });
+
+  it("writes its links with url_for", async () => {
+    const body = await (await app.fetch("/products")).text();
+    expect(body).toContain('<a href="/products/mug">');
+    expect(body).toContain('<a href="/about">About</a>');
+  });
+
+  it("answers its API's preflights for the configured origin only", async () => {
+    const ask = (origin: string) =>
+      app.fetch("/api/products", { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type" } });
+    const allowed = await ask("http://localhost:5173");
+    expect(allowed.status).toBe(204);
+    expect(allowed.headers.get("access-control-allow-origin")).toBe("http://localhost:5173");
+    expect(allowed.headers.get("access-control-allow-methods")).toBe("GET, POST, HEAD, OPTIONS");
+    expect((await ask("https://evil.example")).status).toBe(403);
+    const real = await app.fetch("/api/time", { headers: { origin: "http://localhost:5173" } });
+    expect(real.headers.get("access-control-allow-origin")).toBe("http://localhost:5173");
+    expect(real.headers.get("vary")).toContain("Origin");
+  });
+});

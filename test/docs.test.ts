@@ -3,7 +3,7 @@
 // requested from it and must print what its `# →` line says.
 import { afterAll, describe, expect, it } from "vitest";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { STATUS_CODES } from "node:http";
 import { dirname, join, resolve } from "node:path";
 import { startApp, type TestApp } from "./helpers/app.js";
@@ -199,4 +199,56 @@ describe("wrangler.toml samples", () => {
       expect({ page, said, status: run.status }).toEqual({ page, said: "", status: 0 });
     }
   }, 60_000);
+});
+
+describe("wrangler.toml samples, as apps", () => {
+  const CLI = join(REPO, "dist/compiler/cli.js");
+  const all = () => {
+    tomls.length = 0;
+    for (const page of PAGES) readPage(page);
+    return [...tomls];
+  };
+
+  it("that set a [build] command list templates in watch_dir, so an edited template is served", () => {
+    const builds = all().filter((t) => /^\[build\]$/m.test(t.source));
+    expect(builds.length).toBeGreaterThan(1);
+    for (const { page, source } of builds) expect({ page, watch: /^watch_dir = .*"templates"/m.test(source) }).toEqual({ page, watch: true });
+  });
+
+  it("deploy as written: wrangler deploy --dry-run passes on each, with its page's own route files", async () => {
+    const runs = all().map(async ({ page, source }) => {
+      const dir = mkdtempSync(join(REPO, "test/.tmp/deploy-"));
+      const { files } = readPage(page);
+      files["functions/index.ts"] ??= 'export const onRequestGet = () => new Response("home");\n';
+      for (const [file, text] of Object.entries(files)) {
+        mkdirSync(dirname(join(dir, file)), { recursive: true });
+        writeFileSync(join(dir, file), text);
+      }
+      mkdirSync(join(dir, "public"), { recursive: true });
+      // A whole config (one with main) deploys as written; a fragment gets the rest of an app's config
+      // around it. `npx kiln` is this repository's kiln here.
+      const top = source.split(/^\[/m)[0];
+      const missing = /^main\s*=/m.test(top) ? [] : [
+        ["name", '"doc-sample"'],
+        ["main", '".kiln/worker.ts"'],
+        ["compatibility_date", '"2026-04-01"'],
+      ].filter(([key]) => !new RegExp(`^${key}\\s*=`, "m").test(top));
+      const build = /^\[build\]$/m.test(source) || /^main\s*=/m.test(top) ? "" : '\n[build]\ncommand = "npx kiln build"\n';
+      const whole = missing.map(([key, value]) => `${key} = ${value}\n`).join("") + source + build;
+      writeFileSync(join(dir, "wrangler.toml"), whole.replaceAll('"npx kiln build"', JSON.stringify(`node ${CLI} build`)));
+      const run = await new Promise<{ status: number | null; said: string }>((done) => {
+        const child = spawn(join(REPO, "node_modules/.bin/wrangler"), ["deploy", "--dry-run", "--outdir", join(dir, "out")], {
+          cwd: dir,
+          env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
+        });
+        let said = "";
+        child.stdout.on("data", (d) => (said += d));
+        child.stderr.on("data", (d) => (said += d));
+        child.on("close", (status) => done({ status, said }));
+      });
+      return { page, status: run.status, said: run.status === 0 ? "" : run.said };
+    });
+    const failed = (await Promise.all(runs)).filter((run) => run.status !== 0);
+    expect(failed).toEqual([]);
+  }, 240_000);
 });

@@ -1,7 +1,7 @@
 // The package as a user gets it: packed, installed into an app that has never
 // seen this repository, built with `npx kiln build`, deployed with wrangler.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -28,17 +28,20 @@ const APP_FILES = {
   "functions/hello.ts": 'export const onRequestGet = ({ render }) => render("hello.html", { name: "you" });\n',
 };
 
+let packed: string | undefined;
+/** kiln as `npm pack` makes it, once for every test here. */
+function tarball(): string {
+  const packDir = mkdtempSync(join(tmpdir(), "kiln-pack-"));
+  packed ??= join(packDir, execFileSync("npm", ["pack", "--silent", "--pack-destination", packDir], { cwd: REPO, encoding: "utf8" }).trim().split("\n").pop()!);
+  return packed;
+}
+
 describe("the packed package in a fresh app", () => {
   let app: string;
   beforeAll(() => {
     app = mkdtempSync(join(tmpdir(), "kiln-app-"));
-    const packDir = mkdtempSync(join(tmpdir(), "kiln-pack-"));
-    const tarball = execFileSync("npm", ["pack", "--silent", "--pack-destination", packDir], { cwd: REPO, encoding: "utf8" })
-      .trim()
-      .split("\n")
-      .pop()!;
     write(app, { ...APP_FILES, "package.json": JSON.stringify({ name: "fresh-app", private: true, type: "module" }) });
-    execFileSync("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", join(packDir, tarball)], { cwd: app, stdio: "pipe" });
+    execFileSync("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", tarball()], { cwd: app, stdio: "pipe" });
   }, 180_000);
 
   it("builds with npx kiln build and serves requests from workerd", async () => {
@@ -61,6 +64,48 @@ describe("the packed package in a fresh app", () => {
     const out = execFileSync("npx", ["kiln", "routes"], { cwd: app, encoding: "utf8" });
     expect(out).toContain("/users/:id");
   });
+});
+
+describe("npx kiln new, from the packed package", () => {
+  let app: string;
+  // The user's own npm would fetch what its cache lacks; the test takes what the cache has.
+  const env = { ...process.env, ...quiet, npm_config_prefer_offline: "true" };
+  beforeAll(() => {
+    const home = mkdtempSync(join(tmpdir(), "kiln-home-"));
+    write(home, { "package.json": JSON.stringify({ name: "home", private: true }) });
+    execFileSync("npm", ["install", "--no-audit", "--no-fund", tarball()], { cwd: home, env, stdio: "pipe" });
+    execFileSync("npx", ["kiln", "new", "my-app"], { cwd: home, env, stdio: "pipe" });
+    app = join(home, "my-app");
+  }, 300_000);
+
+  it("depends on the tarball it was made with", () => {
+    expect(JSON.parse(readFileSync(join(app, "package.json"), "utf8")).dependencies.kiln).toBe(`file:${tarball()}`);
+  });
+
+  it("passes its own npm test", () => {
+    const run = spawnSync("npm", ["test"], { cwd: app, env, encoding: "utf8" });
+    expect({ status: run.status, output: run.status ? run.stdout + run.stderr : "" }).toEqual({ status: 0, output: "" });
+    expect(run.stdout).toMatch(/Tests\s+4 passed/);
+  }, 180_000);
+
+  it("serves its pages and its 404 page with npm run dev", async () => {
+    const port = await freePort();
+    const dev = spawn("npm", ["run", "dev", "--", "--port", String(port), "--ip", "127.0.0.1"], { cwd: app, env, detached: true, stdio: "ignore" });
+    try {
+      const deadline = Date.now() + 60_000;
+      let home = "";
+      while (!home.includes("It works") && Date.now() < deadline) {
+        home = await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text(), () => "");
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      expect(home).toContain("<title>Home · my-app</title>");
+      const missing = await fetch(`http://127.0.0.1:${port}/nope`, { headers: { accept: "text/html" } });
+      expect([missing.status, await missing.text()]).toEqual([404, expect.stringContaining("Nothing lives at this address.")]);
+    } finally {
+      // npm runs wrangler, which runs workerd: end the whole group.
+      process.kill(-dev.pid!, "SIGTERM");
+    }
+  }, 90_000);
 });
 
 /** An app whose wrangler.toml runs this repository's kiln, as `npx kiln build` would. */
@@ -119,9 +164,10 @@ describe("wrangler", () => {
       rmSync(root, { recursive: true, force: true });
     });
 
-    async function get(path: string): Promise<{ status: number; body: string }> {
+    async function get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
       try {
-        const res = await fetch(`http://127.0.0.1:${port}${path}`);
+        // A request that wrangler holds while the build is broken must not hold the test.
+        const res = await fetch(`http://127.0.0.1:${port}${path}`, { headers, signal: AbortSignal.timeout(10_000) });
         return { status: res.status, body: await res.text() };
       } catch {
         return { status: 0, body: "" };
@@ -143,6 +189,18 @@ describe("wrangler", () => {
       write(root, { "templates/hello.html": "<p>goodbye {{ name }}</p>\n" });
       await until(async () => (await get("/hello")).body === "<p>goodbye you</p>\n", 30_000);
     }, 60_000);
+
+    it("answers with the build error while a route file is broken, and with the app once it is fixed", async () => {
+      write(root, { "functions/broken.ts": 'export const onRequestGet = () => {\n  return new Response("x"\n};\n' });
+      const problem = 'functions/broken.ts: syntax error at line 3, column 1: Expected ")" but found "}"';
+      await until(async () => (await get("/", { accept: "application/json" })).status === 500, 30_000);
+      expect(JSON.parse((await get("/users/1", { accept: "application/json" })).body)).toEqual({ error: "kiln build failed", status: 500, problems: [problem] });
+      const page = await get("/", { accept: "text/html" });
+      expect(page.body).toContain("<h1>kiln build failed</h1>");
+      expect(page.body).toContain("functions/broken.ts: syntax error at line 3, column 1");
+      rmSync(join(root, "functions/broken.ts"));
+      await until(async () => (await get("/")).body === "installed home", 30_000);
+    }, 90_000);
 
     async function until(check: () => Promise<boolean>, ms: number): Promise<void> {
       const deadline = Date.now() + ms;

@@ -4,6 +4,8 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { build, BuildError, formatRouteTable, loadRoutes } from "./index.js";
 import { nearest } from "./near.js";
+import { newApp, newAppProblem } from "./new.js";
+import { servesBuildErrors, writeErrorEntry } from "./error-entry.js";
 
 const USAGE = `usage:
   kiln build [--root DIR] [--out FILE] [--assets DIR] [--listings] [--spa | --no-spa]
@@ -13,10 +15,11 @@ const USAGE = `usage:
       --spa / --no-spa: browser navigations that nothing serves get index.html, or not
       (default: as Pages, a single-page app when there is an index.html and no 404.html)
   kiln routes [--root DIR]               print the route table
+  kiln new DIR [--no-install]            write a new app into DIR and install its dependencies
   kiln help, kiln --help, kiln -h        print this
   kiln --version                         print kiln's version`;
 
-type Args = { command?: string; root?: string; out?: string; assets?: string; listings?: boolean; spa?: boolean };
+type Args = { command?: string; dir?: string; install?: boolean; root?: string; out?: string; assets?: string; listings?: boolean; spa?: boolean };
 const OPTIONS: Record<string, "root" | "out" | "assets"> = { "--root": "root", "--out": "out", "--assets": "assets" };
 
 function parseArgs(args: string[]): Args {
@@ -33,6 +36,10 @@ function parseArgs(args: string[]): Args {
       result[OPTIONS[arg]] = value;
     } else if (!result.command && !arg.startsWith("-")) {
       result.command = arg;
+    } else if (result.command === "new" && !result.dir && !arg.startsWith("-")) {
+      result.dir = arg;
+    } else if (result.command === "new" && arg === "--no-install") {
+      result.install = false;
     } else {
       throw new BuildError([`unknown argument "${arg}"`]);
     }
@@ -40,7 +47,7 @@ function parseArgs(args: string[]): Args {
   return result;
 }
 
-const COMMANDS = ["build", "routes", "help"];
+const COMMANDS = ["build", "routes", "new", "help"];
 
 const count = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
@@ -49,19 +56,42 @@ function version(): string {
   return pkg.version;
 }
 
+async function runBuild(options: Args): Promise<void> {
+  const started = performance.now();
+  let result: Awaited<ReturnType<typeof build>>;
+  try {
+    result = await build(options);
+  } catch (err) {
+    if (!(err instanceof BuildError) || !servesBuildErrors()) throw err;
+    // Exit 0, so that wrangler dev serves the page that shows the error instead of holding every request.
+    printBuildFailure(err);
+    const file = writeErrorEntry(err.problems, options);
+    return void console.error(`kiln: until the next build, wrangler dev answers every request with this error (${file})`);
+  }
+  for (const note of result.notes) console.log(`kiln: ${note}`);
+  const ms = Math.round(performance.now() - started);
+  const { table, outFile } = result;
+  console.log(`kiln: ${count(table.routes.length, "route")}, ${count(table.middleware.length, "middleware", "middleware")} → ${outFile} (${ms} ms)`);
+}
+
+function printBuildFailure(err: BuildError): void {
+  console.error(`kiln: build failed\n${err.problems.map((p) => `  ${p}`).join("\n")}`);
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv.includes("--version") || argv.includes("-v")) return void console.log(`kiln ${version()}`);
   if (argv.length === 0 || argv.includes("--help") || argv.includes("-h")) return void console.log(USAGE);
-  const { command, root, out, assets, listings, spa } = parseArgs(argv);
+  const { command, dir, install, root, out, assets, listings, spa } = parseArgs(argv);
   if (command === "build") {
-    const started = performance.now();
-    const { table, outFile, notes } = await build({ root, out, assets, listings, spa });
-    for (const note of notes) console.log(`kiln: ${note}`);
-    const ms = Math.round(performance.now() - started);
-    console.log(`kiln: ${count(table.routes.length, "route")}, ${count(table.middleware.length, "middleware", "middleware")} → ${outFile} (${ms} ms)`);
+    await runBuild({ root, out, assets, listings, spa });
   } else if (command === "routes") {
     console.log(formatRouteTable(await loadRoutes(root)));
+  } else if (command === "new") {
+    const problem = dir ? newAppProblem(dir) : "kiln new needs a folder: kiln new my-app";
+    if (problem) return void ((process.exitCode = 1), console.error(`kiln: ${problem}`));
+    const name = newApp(dir!, { install });
+    console.log(`kiln: wrote ${name} in ${dir}. Next:\n  cd ${dir}\n${install === false ? "  npm install\n" : ""}  npm run dev      # http://localhost:8787\n  npm test`);
   } else if (command === "help") {
     console.log(USAGE);
   } else {
@@ -73,7 +103,7 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   if (err instanceof BuildError) {
-    console.error(`kiln: build failed\n${err.problems.map((p) => `  ${p}`).join("\n")}`);
+    printBuildFailure(err);
   } else {
     console.error(err);
   }

@@ -16,7 +16,10 @@ const ETAG_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), "../runtim
 const TEMPLATE_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), "../runtime/template.js");
 const AUTH_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), "../runtime/auth.js");
 const RATE_LIMIT_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), "../runtime/rate-limit.js");
+const SESSION_OBJECT_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), "../runtime/session-object.js");
 const INPUT_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), "../runtime/input.js");
+const SECURITY_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), "../runtime/security.js");
+const CORS_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), "../runtime/cors.js");
 
 function importPath(fromDir: string, to: string): string {
   const rel = relative(fromDir, to).split("\\").join("/");
@@ -46,12 +49,16 @@ export function generateTemplatesModule(templates: TemplateSet, outFile: string)
 export interface EntryOptions {
   /** What the build learnt about public/. */
   files: StaticFilesInput;
-  /** Ship session support (src/runtime/session.ts). */
-  sessions: boolean;
+  /** Ship session support (src/runtime/session.ts); "durable" when SESSIONS is a KilnSessionStore namespace (session-object.ts, its class exported). */
+  sessions: boolean | "durable";
   /** Compiled templates/, when there is one. */
   templates?: TemplateSet;
   /** Ship the `access` check (src/runtime/auth.ts): a file declares access. */
   access?: boolean;
+  /** Ship the security headers (src/runtime/security.ts): the app makes HTML. */
+  security?: boolean;
+  /** Ship CORS (src/runtime/cors.ts): a file declares cors. */
+  cors?: boolean;
   /** Export the KilnRateLimiter Durable Object class: wrangler.toml binds it, and wrangler refuses to start unless the entry exports it. */
   rateLimiter?: boolean;
   /** functions/_worker.ts: its handlers join kiln's fetch in the default export, its classes are re-exported. */
@@ -61,7 +68,8 @@ export interface EntryOptions {
 export function generateEntry(table: RouteTable, functionsDir: string, outFile: string, options: EntryOptions): string {
   const outDir = dirname(outFile);
   const imports: string[] = [`import { createHandler } from ${JSON.stringify(importPath(outDir, RUNTIME))};`];
-  if (options.sessions) imports.push(`import { sessions } from ${JSON.stringify(importPath(outDir, SESSION_RUNTIME))};`);
+  if (options.sessions === "durable") imports.push(`import { durableSessions as sessions } from ${JSON.stringify(importPath(outDir, SESSION_OBJECT_RUNTIME))};`);
+  else if (options.sessions) imports.push(`import { sessions } from ${JSON.stringify(importPath(outDir, SESSION_RUNTIME))};`);
   const caches = table.routes.some((r) => r.cache);
   if (caches) imports.push(`import { cacheRoute } from ${JSON.stringify(importPath(outDir, CACHE_RUNTIME))};`);
   // Responses may carry a Cache-Control only where the app's code says so: only then the ETag step.
@@ -74,6 +82,8 @@ export function generateEntry(table: RouteTable, functionsDir: string, outFile: 
   if (options.files.listings) imports.push(`import { listing } from ${JSON.stringify(importPath(outDir, LISTING_RUNTIME))};`);
   if (options.access) imports.push(`import { access } from ${JSON.stringify(importPath(outDir, AUTH_RUNTIME))};`);
   if (table.readsInput) imports.push(`import { input } from ${JSON.stringify(importPath(outDir, INPUT_RUNTIME))};`);
+  if (options.security) imports.push(`import { securityHeaders } from ${JSON.stringify(importPath(outDir, SECURITY_RUNTIME))};`);
+  if (options.cors) imports.push(`import { cors as corsSupport } from ${JSON.stringify(importPath(outDir, CORS_RUNTIME))};`);
   const entry = (f: RouteFile, n: number): string => {
     const names = [
       ...f.handlers.map((h) => `${h.name} as h${n}_${h.method}`),
@@ -87,15 +97,19 @@ export function generateEntry(table: RouteTable, functionsDir: string, outFile: 
     const cache = f.cache ? ` cache: cacheRoute(c${n}, ${JSON.stringify(f.file)}${get ? `, h${n}_${get.method}` : ""}),` : "";
     const declared = Object.keys(f.declares);
     const declares = declared.length ? ` declares: { ${declared.map((name) => `${name}: d${n}_${name}`).join(", ")} },` : "";
-    return `  { pattern: ${JSON.stringify(f.pattern)},${middleware}${cache}${declares} methods: { ${methods} } },`;
+    return `  { pattern: ${JSON.stringify(f.pattern)}, file: ${JSON.stringify(f.file)},${middleware}${cache}${declares} methods: { ${methods} } },`;
   };
   const rows = [...table.middleware, ...table.routes].map(entry);
+  // Apps log a line per request unless KILN_LOG says otherwise (docs/security.md).
   const extras = [
+    "log: true",
     options.sessions ? "sessions" : "",
     etags ? "validate" : "",
     options.files.listings ? "listing" : "",
     options.access ? "access" : "",
     table.readsInput ? "input" : "",
+    options.security ? "security: securityHeaders()" : "",
+    options.cors ? "cors: corsSupport()" : "",
     options.templates ? `templates: templateSupport(templates, ${JSON.stringify(options.templates.flashes)})` : "",
   ].filter(Boolean);
   const worker = options.worker && workerExports(options.worker, outDir, !!options.templates);
@@ -109,6 +123,7 @@ export function generateEntry(table: RouteTable, functionsDir: string, outFile: 
     `], { files: ${JSON.stringify(options.files)}${extras.map((e) => `, ${e}`).join("")} });`,
     ...(worker?.exports ?? []),
     ...(options.rateLimiter ? [`export { KilnRateLimiter } from ${JSON.stringify(importPath(outDir, RATE_LIMIT_RUNTIME))};`] : []),
+    ...(options.sessions === "durable" ? [`export { KilnSessionStore } from ${JSON.stringify(importPath(outDir, SESSION_OBJECT_RUNTIME))};`] : []),
     "",
   ].join("\n");
 }

@@ -45,6 +45,10 @@ export interface RouteTable {
   callsRateLimit: string[];
   /** Every `render("name"` in functions/, to check the template exists. */
   renders: { file: string; name: string; line: number }[];
+  /** Every `urlFor("file"` in functions/, to check the route exists. */
+  links: { file: string; name: string; line: number }[];
+  /** Whether any file under functions/ makes HTML (html`, htmlResponse, text/html): only then do responses get the security headers step. */
+  makesHtml: boolean;
 }
 
 /** A build mistake; every message names the file(s) involved. */
@@ -71,8 +75,11 @@ export function listRouteFiles(functionsDir: string): string[] {
 /** context.form(), json(), query() (destructured too), or InputError; Response.json( is not a read. */
 const READS_INPUT = /(?<!\bResponse\.)\b(?:form|json|query)\s*\(|\bInputError\b/;
 
+/** HTML made in a route file: the html tag, htmlResponse, a text/html Content-Type, or a headers/csp declaration. */
+const MAKES_HTML = /\bhtml`|\bhtmlResponse\b|text\/html|\bexport\s+const\s+(?:headers|csp)\b/;
+
 /** `session`, or a call of kiln's login, logout or currentUser, which keep the user in the session. */
-const USES_SESSION = /\bsession\b|\b(?:login|logout|currentUser)\s*\(/;
+export const USES_SESSION = /\bsession\b|\b(?:login|logout|currentUser)\s*\(/;
 
 /** Reads functions/ into a route table, or throws a BuildError listing every problem. */
 export function scanRoutes(functionsDir: string, prefix = "functions/"): RouteTable {
@@ -84,6 +91,8 @@ export function scanRoutes(functionsDir: string, prefix = "functions/"): RouteTa
   let mentionsCacheControl = false;
   let readsInput = false;
   const renders: RouteTable["renders"] = [];
+  const links: RouteTable["links"] = [];
+  let makesHtml = false;
   for (const file of listRouteFiles(functionsDir)) {
     if (WORKER_FILES.includes(file)) continue; // the Worker's own exports, read by worker.ts
     try {
@@ -96,6 +105,10 @@ export function scanRoutes(functionsDir: string, prefix = "functions/"): RouteTa
       for (const m of source.matchAll(/\brender\(\s*["'`]([^"'`$]+)["'`]/g)) {
         renders.push({ file: `${prefix}${file}`, name: m[1], line: source.slice(0, m.index).split("\n").length });
       }
+      for (const m of source.matchAll(/\burlFor\(\s*["'`]([^"'`$]+)["'`]/g)) {
+        links.push({ file: `${prefix}${file}`, name: m[1], line: source.slice(0, m.index).split("\n").length });
+      }
+      makesHtml ||= MAKES_HTML.test(source);
       const { handlers, names } = readHandlerExports(source);
       checkTypedPaths(source, file);
       const guardsStaticFiles = names.includes("guardsStaticFiles");
@@ -122,7 +135,7 @@ export function scanRoutes(functionsDir: string, prefix = "functions/"): RouteTa
   if (problems.length) throw new BuildError(problems);
   routes.sort(compareRoutes);
   middleware.sort((a, b) => a.segments.length - b.segments.length || compareRoutes(a, b));
-  return { routes, middleware, mentionsSession, mentionsCacheControl, readsInput, renders, callsRateLimit };
+  return { routes, middleware, mentionsSession, mentionsCacheControl, readsInput, renders, callsRateLimit, links, makesHtml };
 }
 
 /** The declarations a file exports, each with the source text of its value (or "…" when it is not written in place). */

@@ -45,6 +45,12 @@ export class ChainRun {
   data: Record<string, unknown> | undefined;
   passThrough = false;
   session: Session | undefined;
+  /** The CSP nonce, made when a template or handler first asks for it; the header names it then. */
+  nonce: string | undefined;
+  /** Set when this request is logged: errors are logged with it. */
+  requestId: string | undefined;
+  /** Server-Timing entries (name, ms), collected only when DEBUG is on. */
+  timings: [string, number][] | undefined;
   constructor(
     readonly chain: Chain,
     readonly env: Record<string, unknown>,
@@ -60,6 +66,23 @@ export class ChainRun {
   }
 }
 
+/** A handler answered with something that is not a Response: name its file, export and route. */
+export function notAResponse(chain: Chain, i: number, value: unknown): never {
+  const step = chain.steps[i];
+  const where = step?.file ? `functions/${step.file}` : `the file of ${step?.path ?? chain.pattern}`;
+  const route = chain.pattern ? `route ${chain.pattern}` : `no route, under ${step?.path}`;
+  const got = value === null ? "null" : typeof value === "object" ? `an object (${Object.prototype.toString.call(value).slice(8, -1)})` : typeof value;
+  const hint = value === undefined ? ": did it forget to return?" : "";
+  throw new TypeError(`${where}: ${step?.name ?? "a handler"} returned ${got}, not a Response (${route})${hint}`);
+}
+
+/** A fresh CSP nonce: 16 random bytes in base64, as CSP's nonce grammar spells them. */
+function newNonce(): string {
+  let s = "";
+  for (const b of crypto.getRandomValues(new Uint8Array(16))) s += String.fromCharCode(b);
+  return btoa(s);
+}
+
 /** `next(input, init)` builds the request for the rest of the chain; a bare URL keeps method, headers and body. */
 function nextRequest(current: Request, input?: Request | string | URL, init?: RequestInit): Request {
   if (input === undefined) return init ? new Request(current, init) : current;
@@ -72,7 +95,7 @@ function nextRequest(current: Request, input?: Request | string | URL, init?: Re
  * response from the static files or from fetch() has read-only headers; only
  * those are re-wrapped, which moves the body stream without copying it.
  */
-function mutable(response: Response): Response {
+export function mutable(response: Response): Response {
   if (!(response instanceof Response) || response.status === 101) return response;
   try {
     response.headers.delete("x-kiln-unset"); // throws only when the headers are read-only
@@ -88,6 +111,10 @@ export class Context {
   /** Whether a handler of this request opened the session: then its answer is this visitor's own. */
   static usedSession(context: unknown): boolean {
     return context instanceof Context && context.#run.session !== undefined;
+  }
+  /** Adds a phase to the Server-Timing header of a request in DEBUG mode (template.ts times its render). */
+  static time(context: unknown, name: string, ms: number): void {
+    if (context instanceof Context) context.#run.timings?.push([name, ms]);
   }
   constructor(run: ChainRun, i: number, readonly request: Request) {
     this.#run = run;
@@ -112,7 +139,11 @@ export class Context {
   }
   get next() {
     const run = this.#run, i = this.#i + 1, request = this.request;
-    return async (input?: Request | string | URL, init?: RequestInit) => mutable(await run.step(i, nextRequest(request, input, init)));
+    return async (input?: Request | string | URL, init?: RequestInit) => {
+      const response = await run.step(i, nextRequest(request, input, init));
+      // Checked here, where the middleware gets it: else its next().headers fails with no word of the handler.
+      return mutable(response instanceof Response ? response : notAResponse(run.chain, i, response));
+    };
   }
   get waitUntil() {
     const ec = this.#run.ec;
@@ -149,6 +180,10 @@ export class Context {
     // kiln build ships input support when a file in functions/ calls form(, json( or query(.
     if (!input) throw new Error("input reading is off: see docs/input.md");
     return input;
+  }
+  /** This request's CSP nonce (security.ts adds it to the header): put it on the inline scripts and styles you trust. */
+  get cspNonce(): string {
+    return (this.#run.nonce ??= newNonce());
   }
   get passThroughOnException() {
     const run = this.#run;

@@ -6,7 +6,7 @@
 // them per route once. Routes that declare nothing pay nothing.
 
 /** Declarations a file or a whole folder can make. */
-export const FOLDER_DECLARATIONS = ["csrf", "bodyLimit", "access"] as const;
+export const FOLDER_DECLARATIONS = ["csrf", "bodyLimit", "access", "cors", "headers", "csp"] as const;
 
 export type Declarations = Partial<Record<(typeof FOLDER_DECLARATIONS)[number], unknown>>;
 

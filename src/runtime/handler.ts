@@ -2,15 +2,27 @@
 // a route file should not have to write (HEAD, 405, OPTIONS, 400, 404, 500).
 // It stays synchronous while the handlers do: a Worker may return a Response
 // or a Promise, and every await skipped is time saved on each request.
-import { ChainRun, type AccessSupport, type AppParts, type InputSupport, type TemplateSupport } from "./context.js";
+import { ChainRun, mutable, notAResponse, type AccessSupport, type AppParts, type InputSupport, type TemplateSupport } from "./context.js";
+import type { CorsSupport } from "./cors.js";
 import { isCsrf } from "./csrf.js";
 import { errorResponse, type AnsweredError } from "./errors.js";
 import { endOfChain, fromAssets, pathOf, staticFiles, statusPage, type StaticFilesInput } from "./static-files.js";
-import { BadPathError, createRouter, type RouteEntry } from "./router.js";
+import { logError, logRate, logRequest, requestIdOf } from "./log.js";
+import { BadPathError, createRouter, type Chain, type RouteEntry } from "./router.js";
+import type { SecuritySupport } from "./security.js";
 import type { SessionSupport } from "./session.js";
 import type { ExecutionContextLike } from "./types.js";
 
-type Env = { DEBUG?: string | boolean } & Record<string, unknown>;
+type Env = { DEBUG?: string | boolean; KILN_LOG?: string } & Record<string, unknown>;
+
+/** What the answer learnt on its way, for the steps after it (headers, the log line); only made when one of them runs. */
+interface Seen {
+  chain?: Chain;
+  run?: ChainRun;
+  requestId?: string;
+  /** Server-Timing entries, collected only when DEBUG is on. */
+  timings?: [string, number][];
+}
 
 /** HEAD answered by a GET handler (or by the assets): same status and headers, no body. */
 function headless(method: string, response: Response): Response {
@@ -32,12 +44,15 @@ function finish(validate: Validate | undefined, request: Request, method: string
 }
 
 function answerThrown(run: ChainRun, request: Request, err: unknown): Promise<Response> | Response {
+  // No commit will run: a session lock is freed now, not when its lease runs out.
+  if (run.session) run.ec.waitUntil(run.session.release());
   // A body the route cannot take (input.ts) is the client's mistake: a 4xx, not logged as a failure.
   const refused = run.app.input?.answer(run, request, err);
   if (refused) return refused;
   const answered = (err as Partial<AnsweredError> | null)?.kilnAnswer;
   if (typeof answered === "function") return answered.call(err, request);
-  console.error(err);
+  if (run.requestId) logError(run.requestId, err);
+  else console.error(err);
   if (run.passThrough) return fromAssets(request, run.env, run.app.files);
   const debug = run.env.DEBUG === true || run.env.DEBUG === "true";
   return (!debug && statusPage(request, run.env, run.app.files, 500)) || errorResponse(request, 500, "Internal Server Error", debug ? err : undefined);
@@ -62,6 +77,12 @@ export interface AppOptions {
    * workerd a trip into the runtime, so apps that never cache do not pay it.
    */
   validate?: Validate;
+  /** Security headers and the CSP (security.ts), passed in when the app makes HTML or declares `headers` or `csp`. */
+  security?: SecuritySupport;
+  /** `cors` declarations (cors.ts), passed in only when a file declares one. */
+  cors?: CorsSupport;
+  /** A log line per request (log.ts) unless the KILN_LOG var says otherwise: the entry turns it on; a handler made by hand (a unit test) stays quiet. */
+  log?: boolean;
 }
 
 export function createHandler(entries: RouteEntry[], options: AppOptions = {}) {
@@ -69,9 +90,12 @@ export function createHandler(entries: RouteEntry[], options: AppOptions = {}) {
   const files = staticFiles(options.files, options.listing);
   const app: AppParts = { files, sessions: options.sessions, templates: options.templates, input: options.input, access: options.access };
   options.access?.validate(entries);
-  const validate = options.validate;
+  options.security?.validate(entries);
+  options.cors?.validate(entries);
+  const { validate, security, cors } = options;
+  const logByDefault = options.log ?? false;
 
-  function fetch(request: Request, env: Env, ec: ExecutionContextLike): Promise<Response> | Response {
+  function answer(request: Request, env: Env, ec: ExecutionContextLike, seen?: Seen): Promise<Response> | Response {
     const method = request.method;
     const path = pathOf(request.url);
     let found;
@@ -81,12 +105,20 @@ export function createHandler(entries: RouteEntry[], options: AppOptions = {}) {
       if (err instanceof BadPathError) return errorResponse(request, 400, "Bad Request: malformed path");
       throw err;
     }
-    if (found.chain.csrf && isCsrf(request)) return errorResponse(request, 403, "Forbidden: cross-site request");
+    if (seen) seen.chain = found.chain;
+    if (cors && found.chain.declared.cors !== undefined && method === "OPTIONS" && request.headers.has("access-control-request-method")) {
+      return cors.preflight(request, found.chain.declared, found.chain.allow);
+    }
+    if (found.chain.csrf && isCsrf(request) && !cors?.allows(request, found.chain.declared)) return errorResponse(request, 403, "Forbidden: cross-site request");
     // Access is checked before any middleware runs, as the cross-site check is; it guards static files too.
     const rule = found.chain.declared.access;
     // Nothing to run (no route, no middleware, no access rule): straight to the assets or the 405.
     if (found.chain.steps.length === 0 && rule === undefined) return endOfChain(found.chain, request, env, files, path);
     const run = new ChainRun(found.chain, env, ec, found.params, app, request);
+    if (seen) {
+      (seen.run = run).requestId = seen.requestId;
+      run.timings = seen.timings;
+    }
     try {
       const result = rule === undefined ? run.step(0, request) : app.access!.guard(run, rule, request);
       if (result instanceof Response && !run.session) {
@@ -95,11 +127,43 @@ export function createHandler(entries: RouteEntry[], options: AppOptions = {}) {
       }
       // A response that touched the session is private, no-store: no ETag, no 304.
       return Promise.resolve(result)
-        .then((response) => (run.session ? run.session.commit(headless(method, response)) : finish(validate, request, method, response)))
+        .then((answer) => {
+          const response = answer instanceof Response ? answer : notAResponse(run.chain, 0, answer);
+          return run.session ? run.session.commit(headless(method, response)) : finish(validate, request, method, response);
+        })
         .catch((err) => answerThrown(run, request, err));
     } catch (err) {
       return answerThrown(run, request, err);
     }
+  }
+
+  /** The headers every answer gets (security, CORS), then the log line. */
+  function after(request: Request, response: Response, seen: Seen, start: number): Response {
+    const declared = seen.chain?.declared ?? {};
+    let out = response;
+    if (security) out = security.apply(out, declared, seen.run?.nonce, seen.chain?.pattern !== undefined);
+    if (cors && declared.cors !== undefined) out = cors.apply(request, out, declared);
+    if (seen.timings && out.status !== 101) {
+      out = mutable(out);
+      seen.timings.push(["total", Date.now() - start]);
+      out.headers.set("server-timing", seen.timings.map(([name, ms]) => `${name};dur=${ms}`).join(", "));
+    }
+    if (seen.requestId) {
+      out = mutable(out);
+      if (out.status !== 101) out.headers.set("x-request-id", seen.requestId);
+      logRequest({ method: request.method, path: pathOf(request.url), status: out.status, ms: Date.now() - start, requestId: seen.requestId, route: seen.chain?.pattern });
+    }
+    return out;
+  }
+
+  function fetch(request: Request, env: Env, ec: ExecutionContextLike): Promise<Response> | Response {
+    const rate = logRate(env.KILN_LOG, logByDefault);
+    const debug = env.DEBUG === true || env.DEBUG === "true";
+    if (!security && !cors && rate === 0 && !debug) return answer(request, env, ec);
+    const seen: Seen = { requestId: rate === 1 || Math.random() < rate ? requestIdOf(request) : undefined, timings: debug ? [] : undefined };
+    const start = Date.now();
+    const result = answer(request, env, ec, seen);
+    return result instanceof Response ? after(request, result, seen, start) : result.then((r) => after(request, r, seen, start));
   }
 
   return { fetch };

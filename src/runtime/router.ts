@@ -10,6 +10,8 @@ import type { Handler } from "./types.js";
 /** One row of the table that `kiln build` writes. */
 export interface RouteEntry {
   pattern: string;
+  /** The file, relative to functions/: an error a handler makes names it. */
+  file?: string;
   /** A _middleware file (left out for a route file). */
   middleware?: boolean;
   methods: Record<string, Handler | Handler[]>;
@@ -23,6 +25,9 @@ export interface Step {
   run: Handler;
   /** functionPath of the file the handler comes from. */
   path: string;
+  /** The export, for errors: onRequestGet, onRequest[1]; kiln's own steps (cache) have none. */
+  name?: string;
+  file?: string;
 }
 
 /** What runs for one path and method: middleware, then the route's handlers, then `end`. */
@@ -35,6 +40,8 @@ export interface Chain {
   declared: Declarations;
   /** Refuse cross-site form posts (csrf.ts): on unless `csrf = false` is declared. */
   csrf: boolean;
+  /** The route's pattern, for the log line; undefined when no route matched. */
+  pattern: string | undefined;
 }
 
 /** A route, catch-all or middleware file, placed at its node of the tree. */
@@ -87,11 +94,11 @@ function toSteps(entry: RouteEntry): Record<string, Step[]> {
     list.forEach((fn, i) => {
       if (typeof fn !== "function") {
         const name = handlerExport(method);
-        // The table carries no file names (they would cost every app bytes for an error it almost never has): the pattern says which file.
         throw new TypeError(`${entry.middleware ? "middleware" : "route"} ${entry.pattern}: ${name}${Array.isArray(value) ? `[${i}]` : ""} is not a function`);
       }
     });
-    methods[method] = list.map((run) => ({ run, path: entry.pattern }));
+    const name = handlerExport(method);
+    methods[method] = list.map((run, i) => ({ run, path: entry.pattern, name: Array.isArray(value) ? `${name}[${i}]` : name, file: entry.file }));
   }
   return methods;
 }
@@ -176,7 +183,7 @@ function routeChain(file: PlacedFile, method: string): Chain {
   const steps = middlewareSteps(file.nodes, method);
   if (own && file.cache) steps.push({ run: file.cache, path: file.pattern });
   if (own) steps.push(...own);
-  const chain: Chain = { steps, end, allow: file.allow, ...chainDeclarations(file.nodes, file.declares) };
+  const chain: Chain = { steps, end, allow: file.allow, ...chainDeclarations(file.nodes, file.declares), pattern: file.pattern };
   file.chains.set(method, chain);
   return chain;
 }
@@ -206,7 +213,7 @@ function walk(node: Node, segs: string[], i: number, values: (string | string[])
   return undefined;
 }
 
-const TO_ASSETS: Match = { chain: { steps: [], end: "assets", allow: "", declared: {}, csrf: true }, params: {} };
+const TO_ASSETS: Match = { chain: { steps: [], end: "assets", allow: "", declared: {}, csrf: true, pattern: undefined }, params: {} };
 
 /** No route matched: the middleware of the folders the path goes through still runs, then the assets. */
 function unmatched(tree: Tree, segs: string[], method: string): Match {
@@ -221,7 +228,7 @@ function unmatched(tree: Tree, segs: string[], method: string): Match {
     nodes.push((node = next));
   }
   let chain = node.unmatched.get(method);
-  if (!chain) node.unmatched.set(method, (chain = { steps: middlewareSteps(nodes, method), end: "assets", allow: "", ...chainDeclarations(nodes, undefined) }));
+  if (!chain) node.unmatched.set(method, (chain = { steps: middlewareSteps(nodes, method), end: "assets", allow: "", ...chainDeclarations(nodes, undefined), pattern: undefined }));
   return { chain, params: toParams(node.names, values) };
 }
 

@@ -15,6 +15,8 @@ const MAX_COOKIE = 4096;
 const DEFAULT_IDLE = 24 * 3600;
 const DEFAULT_MAX_AGE = 7 * 24 * 3600;
 const DEFAULT_MAX_BYTES = 64 * 1024;
+/** Seconds a request waits in session.lock() for the one that holds the session. */
+const DEFAULT_LOCK_WAIT = 10;
 /** Browsers cap a cookie's lifetime at 400 days, so a longer session could not be kept. */
 const MAX_SECONDS = 400 * 24 * 3600;
 /** KV's largest value. */
@@ -34,10 +36,38 @@ const COOKIE_SHAPE = /^([A-Za-z0-9_-]{24})\.([0-9a-z]{1,10})\.([A-Za-z0-9_-]{43}
  */
 export interface SessionStore {
   get(key: string, type: "text"): Promise<string | null>;
-  put(key: string, value: string, options: { expiration: number }): Promise<void>;
+  /** `idle` only for a store with `commit`, which deletes a record nobody visited by then. */
+  put(key: string, value: string, options: { expiration: number; idle?: number }): Promise<void>;
   delete(key: string): Promise<void>;
   /** Keys by prefix, as KV lists them; only `logout(context, { everywhere: true })` needs it. */
   list?(options: { prefix: string; cursor?: string }): Promise<{ keys: { name: string; expiration?: number }[]; list_complete: boolean; cursor?: string }>;
+  /** The record and its mark in one call, where the store keeps both in one place (a Durable Object). */
+  read?(key: string): Promise<{ text: string | null; revoked: boolean }>;
+  /** A consistent store merges a loaded session's changes into the record as stored now; "ended" when a logout came first. */
+  commit?(key: string, changes: SessionChanges, options: StoreWrite & { token?: string }): Promise<"ok" | "ended">;
+  /** A store that enforces the idle timeout itself learns of a visit that only reissued the cookie. */
+  touch?(key: string, options: StoreWrite): Promise<void>;
+  /** Waits until no other request holds the session, then reads it; session.lock() needs it. */
+  lock?(key: string, token: string, waitMs: number): Promise<{ text: string | null; revoked: boolean }>;
+  unlock?(key: string, token: string): Promise<void>;
+}
+
+/** When a store with `commit` may delete a record: the absolute deadline, and the idle one (seconds since the epoch). */
+export interface StoreWrite {
+  expiration: number;
+  idle: number;
+}
+
+/** What one request changed, key by key: what a store with `commit` merges. */
+export interface SessionChanges {
+  set: Record<string, unknown>;
+  deleted: string[];
+  /** New flash messages. */
+  flash: Record<string, unknown>;
+  /** Flash messages this request read (so they are gone). */
+  taken: string[];
+  /** Set by login or logout: a user id's hash, null for none; undefined when unchanged. */
+  owner?: string | null;
 }
 
 /** What a Session reads from the world besides the request: its store, its clock and its wait before a retry. */
@@ -106,6 +136,10 @@ function newId(): string {
 
 async function sign(secret: string, data: string): Promise<string> {
   return base64url(await crypto.subtle.sign("HMAC", await hmacKey(secret), enc.encode(data)));
+}
+
+function readBoth(store: SessionStore, key: string): Promise<{ text: string | null; revoked: boolean }> {
+  return Promise.all([store.get(key, "text"), store.get(revokedKey(key), "text")]).then(([text, mark]) => ({ text, revoked: mark !== null }));
 }
 
 async function verifyAny(secrets: string[], data: string, signature: string): Promise<boolean> {
@@ -225,6 +259,14 @@ export class Session {
   #guessed = false;
   #idle = DEFAULT_IDLE;
   #maxBytes = DEFAULT_MAX_BYTES;
+  /** Data keys set or deleted, flash messages read, and whether the owner changed: what a merging store is sent. */
+  #changed = new Set<string>();
+  #taken = new Set<string>();
+  #ownerChanged = false;
+  /** Held through session.lock() until the commit. */
+  #lockToken: string | undefined;
+  /** The lock found the session ended by a logout: this request writes nothing and clears the cookie. */
+  #gone = false;
 
   constructor(request: Request, env: Record<string, unknown>, options: Required<SessionOptions> = DEFAULTS) {
     this.#request = request;
@@ -255,15 +297,15 @@ export class Session {
     if (age > this.#idle || age < -60) return;
     const key = await recordKey(id);
     let text: string | null;
-    let revoked: string | null;
+    let revoked: boolean;
     try {
-      [text, revoked] = await Promise.all([store.get(key, "text"), store.get(revokedKey(key), "text")]);
+      ({ text, revoked } = store.read ? await store.read(key) : await readBoth(store, key));
     } catch (err) {
       this.#readFailed = true;
       console.warn(`kiln: reading the session from KV failed; the request goes on without it and may not change it: ${String(err)}`);
       return;
     }
-    if (revoked !== null) return; // ended, even if a write that was in flight put the record back
+    if (revoked) return; // ended, even if a write that was in flight put the record back
     const record = text === null ? undefined : parseRecord(text, now);
     if (!record) return; // a record we never wrote, or one that is gone: never adopt the id
     this.#id = this.#loaded = id;
@@ -279,6 +321,7 @@ export class Session {
     if (key in flash) {
       const value = flash[key];
       delete flash[key];
+      this.#taken.add(key);
       this.#dirty = true;
       return value as T;
     }
@@ -290,6 +333,7 @@ export class Session {
     if (value === undefined) throw new TypeError(`session.set("${key}", undefined): use session.delete("${key}")`);
     this.#record.data[key] = value;
     this.#checkSize(key);
+    this.#changed.add(key);
     this.#dirty = true;
   }
 
@@ -298,6 +342,7 @@ export class Session {
     if (this.#readFailed) this.#guessed = true; // the key may well be there: a 200 would claim a delete that did not happen
     if (key in this.#record.data) {
       delete this.#record.data[key];
+      this.#changed.add(key);
       this.#dirty = true;
     }
   }
@@ -315,6 +360,7 @@ export class Session {
     await this.#load();
     const messages = { ...this.#record.flash };
     if (Object.keys(messages).length) {
+      for (const key in messages) this.#taken.add(key);
       this.#record.flash = Object.create(null);
       this.#dirty = true;
     }
@@ -346,6 +392,7 @@ export class Session {
   async own(owner: string | undefined): Promise<void> {
     await this.#load();
     this.#record.owner = owner;
+    this.#ownerChanged = true;
     this.#dirty = true;
   }
 
@@ -418,6 +465,50 @@ export class Session {
   }
 
   /**
+   * The session to this request alone until it answers: other requests that lock wait (up to
+   * SESSION_LOCK_TIMEOUT, 10 s, then a 503), so a read-modify-write (a counter, a cart) loses nothing. It reads the
+   * session again once held, so call it before reading what you will change. Needs the Durable
+   * Object store (docs/sessions.md); a session this request starts is nobody else's yet.
+   */
+  async lock(): Promise<void> {
+    await this.#load();
+    const store = this.#store;
+    if (!store.lock) throw new SessionConfigError('session.lock() needs the Durable Object session store (SESSIONS bound to class_name = "KilnSessionStore"): see docs/sessions.md');
+    if (this.#lockToken || this.#loaded === undefined || this.#id !== this.#loaded) return;
+    if (this.#dirty) throw new TypeError("session.lock(): call it before changing the session, so that the change is made to what the lock reads");
+    const token = newId();
+    let state;
+    try {
+      const wait = setting(this.#env, "SESSION_LOCK_TIMEOUT", DEFAULT_LOCK_WAIT, 1, 30, "seconds");
+      state = await store.lock(await recordKey(this.#loaded), token, wait * 1000);
+    } catch (err) {
+      throw err instanceof StoreUnavailableError ? err : new StoreUnavailableError(`locking the session failed: ${String(err)}`);
+    }
+    this.#lockToken = token;
+    const record = !state.revoked && state.text !== null ? parseRecord(state.text, this.#options.now()) : undefined;
+    if (record) {
+      this.#record = record;
+      return;
+    }
+    // A logout came first: from here on the request sees an anonymous session and writes nothing.
+    this.#gone = true;
+    this.#id = undefined;
+    this.#record = { ...this.#record, data: Object.create(null), flash: Object.create(null), owner: undefined };
+  }
+
+  /** @internal Frees a lock that no commit will free (a handler threw); the object's lease would, later. */
+  async release(): Promise<void> {
+    const token = this.#lockToken;
+    if (!token || !this.#loaded) return;
+    this.#lockToken = undefined;
+    try {
+      await this.#store.unlock!(await recordKey(this.#loaded), token);
+    } catch (err) {
+      console.warn(`kiln: releasing the session lock failed; it frees itself when its lease runs out: ${String(err)}`);
+    }
+  }
+
+  /**
    * Saves what changed and sets the headers; called once, after the handlers. Order matters:
    * the new record first (a failed login keeps the old session), then the revocation mark
    * (from then on no load accepts the old id), then the old record's delete.
@@ -425,25 +516,31 @@ export class Session {
   async commit(response: Response): Promise<Response> {
     if (!this.#loading) return response;
     await this.#loading;
+    try {
+      return await this.#save(response);
+    } finally {
+      await this.release();
+    }
+  }
+
+  async #save(response: Response): Promise<Response> {
     if (this.#readFailed && (this.#dirty || this.#destroyed || this.#guessed)) return this.#unavailable(response);
     const out = new Response(response.body, response);
     out.headers.set("cache-control", "private, no-store");
     out.headers.append("vary", "Cookie");
     const now = this.#options.now();
     const expires = expiration(this.#record.deadline, now);
+    if (this.#gone) {
+      out.headers.append("set-cookie", this.#cookie("", 0));
+      return out;
+    }
     if (this.#dirty) {
       const key = await recordKey((this.#id ??= newId()));
-      const record = JSON.stringify({ ...this.#record, flash: { ...this.#record.flash, ...this.#newFlash } });
-      // An owned session's new id is listed first: an id that logout everywhere could not find would outlive it.
-      const owner = this.#record.owner;
-      if (owner && this.#id !== this.#loaded && !(await this.#retry("listing the session under its user", () => this.#store.put(ownedKey(owner, key), "", { expiration: expires })))) {
-        return this.#unavailable(response);
-      }
-      if (!(await this.#retry("saving the session", () => this.#store.put(key, record, { expiration: expires })))) return this.#unavailable(response);
-      if (this.#id === this.#loaded && (await this.#endedMeanwhile(key))) {
+      const saved = this.#store.commit && this.#id === this.#loaded ? await this.#merge(key, expires) : await this.#write(key, expires);
+      if (!saved) return this.#unavailable(response);
+      if (saved === "ended") {
         // A logout committed while this request ran: the serial order is "this change, then the
         // logout", so the change goes with the session and the browser keeps its cleared cookie.
-        await this.#retry("deleting a session record written after its logout", () => this.#store.delete(key));
         out.headers.append("set-cookie", this.#cookie("", 0));
         return out;
       }
@@ -459,11 +556,69 @@ export class Session {
       return out;
     }
     if (!this.#dirty && (!this.#refresh || !this.#id)) return out;
+    if (!this.#dirty && this.#store.touch && !(await this.#touch(expires))) return out;
     const issued = Math.floor(now / 1000).toString(36);
     const signature = await sign(this.#secrets[0], `${COOKIE_NAME}=${this.#id}.${issued}`);
     // Rounded up: a new session's cookie says the configured max age, not a second less for the milliseconds the request took.
     out.headers.append("set-cookie", this.#cookie(`${this.#id}.${issued}.${signature}`, Math.ceil((this.#record.deadline - now) / 1000)));
     return out;
+  }
+
+  /** The whole record (KV; a new id on any store); "ended" when a logout marked the loaded session meanwhile, false on a fault. */
+  async #write(key: string, expires: number): Promise<"ok" | "ended" | false> {
+    const record = JSON.stringify({ ...this.#record, flash: { ...this.#record.flash, ...this.#newFlash } });
+    // An owned session's new id is listed first: an id that logout everywhere could not find would outlive it.
+    const owner = this.#record.owner;
+    if (owner && this.#id !== this.#loaded && !(await this.#retry("listing the session under its user", () => this.#store.put(ownedKey(owner, key), "", { expiration: expires })))) {
+      return false;
+    }
+    // A store that merges also enforces the idle timeout (a Durable Object's alarm); KV is given only what it knows.
+    const options = this.#store.commit ? this.#deadlines(expires) : { expiration: expires };
+    if (!(await this.#retry("saving the session", () => this.#store.put(key, record, options)))) return false;
+    if (this.#id !== this.#loaded || !(await this.#endedMeanwhile(key))) return "ok";
+    await this.#retry("deleting a session record written after its logout", () => this.#store.delete(key));
+    return "ended";
+  }
+
+  /**
+   * The idle deadline a store may enforce: a minute past the cookie's own, so the store never
+   * deletes a session whose cookie is still accepted (the cookie allows a minute of clock skew).
+   */
+  #deadlines(expiration: number): StoreWrite {
+    return { expiration, idle: Math.min(expiration, Math.floor(this.#options.now() / 1000) + this.#idle + 60) };
+  }
+
+  /**
+   * A visit that changed nothing but is due a fresh cookie moves the store's idle deadline first.
+   * If that fails the cookie is not reissued either: a cookie must never outlive its record.
+   */
+  async #touch(expires: number): Promise<boolean> {
+    try {
+      await this.#store.touch!(await recordKey(this.#id!), this.#deadlines(expires));
+      return true;
+    } catch (err) {
+      console.warn(`kiln: moving the session's idle deadline failed; the cookie is reissued on a later visit: ${String(err)}`);
+      return false;
+    }
+  }
+
+  /** Only what this request changed, merged by the store into the record as it is now: another request's keys survive. */
+  async #merge(key: string, expires: number): Promise<"ok" | "ended" | false> {
+    const { data, owner } = this.#record;
+    const changes: SessionChanges = { set: Object.create(null), deleted: [], flash: this.#newFlash, taken: [...this.#taken] };
+    for (const k of this.#changed) {
+      if (k in data) changes.set[k] = data[k];
+      else changes.deleted.push(k);
+    }
+    if (this.#ownerChanged) changes.owner = owner ?? null;
+    const token = this.#lockToken;
+    let result: "ok" | "ended" = "ok";
+    const saved = await this.#retry("saving the session", async () => {
+      result = await this.#store.commit!(key, changes, { ...this.#deadlines(expires), token });
+    });
+    if (!saved) return false;
+    this.#lockToken = undefined; // the object freed it with the commit
+    return result;
   }
 
   /**

@@ -1,8 +1,9 @@
 // The runtime of templates compiled by `kiln build`: escaping, filters,
 // tests, loops, blocks, includes and macros. It compiles nothing: the
 // templates arrive as functions (Workers forbid eval and new Function).
-import type { TemplateSupport } from "./context.js";
+import { Context, type TemplateSupport } from "./context.js";
 import { escapeHtml, HtmlString, htmlResponse } from "./html.js";
+import { urlFor } from "./url-for.js";
 
 type Scope = Record<string, unknown>;
 type Part = (c: Scope, r: RenderState) => string;
@@ -278,6 +279,7 @@ export const rt = {
 
 /** Names every template sees. */
 const globals: Scope = Object.assign(Object.create(null), {
+  url_for: urlFor,
   range: (a: number, b?: number, step = 1) => {
     const [start, stop] = b === undefined ? [0, a] : [a, b];
     const out: number[] = [];
@@ -299,14 +301,18 @@ export function renderText(templates: Templates, name: string, data: Record<stri
  * `context.render(name, data?, init?)` for an app's compiled templates: an
  * HTML Response. The entry passes it to createHandler only for apps with
  * templates/, so other apps do not ship the template runtime. Templates see
- * `request`, and `flashes` (the session's flash messages, read once) when
+ * `request`, `csp_nonce` (this request's CSP nonce, made when read), `url_for`,
+ * and `flashes` (the session's flash messages, read once) when
  * they read it: `withFlashes` lists them, so the others cost no KV read.
  */
 export function templateSupport(templates: Templates, withFlashes: string[]): TemplateSupport {
   return {
     async render(context, name, data = {}, init = {}) {
+      const start = Date.now();
       const vars: Record<string, unknown> = Object.assign(Object.create(globals), data);
       vars.request = context.request;
+      // Made on first read: a page without inline scripts costs no random bytes, and its CSP names no nonce.
+      Object.defineProperty(vars, "csp_nonce", { get: () => context.cspNonce, enumerable: true });
       if (withFlashes.includes(name)) {
         let flashes: Record<string, unknown> = {};
         try {
@@ -316,7 +322,9 @@ export function templateSupport(templates: Templates, withFlashes: string[]): Te
         }
         vars.flashes = flashes;
       }
-      return htmlResponse(renderWith(templates, name, vars), init);
+      const response = htmlResponse(renderWith(templates, name, vars), init);
+      Context.time(context, "render", Date.now() - start);
+      return response;
     },
   };
 }

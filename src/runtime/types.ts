@@ -72,6 +72,8 @@ export interface EventContext<Env = AppEnv, P extends string = string, Data = Re
   passThroughOnException(): void;
   /** The visitor's session, kept in KV (binding SESSIONS). See docs/sessions.md. */
   session: Session;
+  /** This request's Content-Security-Policy nonce, made on first read and added to the header: `<script nonce="${cspNonce}">`. See docs/security.md. */
+  readonly cspNonce: string;
   /** Renders templates/NAME with `data` (plus `request`, and `flashes`) into an HTML Response. See docs/templates.md. */
   render(name: string, data?: Record<string, unknown>, init?: ResponseInit): Promise<Response>;
   /** The posted form (urlencoded or multipart), validated by `schema` when given; bad input throws InputError (400, 403, 413, 415, 422). See docs/input.md. */

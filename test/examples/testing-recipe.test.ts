@@ -1,11 +1,13 @@
 // docs/testing.md shows this file as it is (test/docs.test.ts checks that they match).
-// Build with wrangler, as a deploy would, then serve the bundle from workerd with Miniflare.
+// Build with wrangler, as a deploy would, then serve the bundle from workerd with
+// Miniflare, with the bindings wrangler.toml declares (KV, Durable Objects, R2, queues).
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Miniflare } from "miniflare";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
 
 const APP = resolve(import.meta.dirname, "../.."); // the folder with wrangler.toml
 let mf: Miniflare;
@@ -13,14 +15,14 @@ let mf: Miniflare;
 beforeAll(async () => {
   const out = mkdtempSync(join(tmpdir(), "app-"));
   execFileSync("npx", ["wrangler", "deploy", "--dry-run", "--outdir", out], { cwd: APP, stdio: "pipe" });
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(join(APP, "wrangler.toml"));
   mf = new Miniflare({
+    ...workerOptions,
     modules: true,
     script: readFileSync(join(out, "worker.js"), "utf8"),
-    compatibilityDate: "2026-04-01",
-    kvNamespaces: ["SESSIONS", "USERS", "CATALOG"],
-    bindings: { SESSION_SECRET: "a-test-secret-of-at-least-32-characters" },
+    bindings: { ...workerOptions.bindings, SESSION_SECRET: "a-test-secret-of-at-least-32-characters" },
     assets: { directory: join(APP, "public"), binding: "ASSETS", routerConfig: { has_user_worker: true } },
-  });
+  } as never);
 }, 60_000);
 afterAll(() => mf?.dispose());
 

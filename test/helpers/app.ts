@@ -102,7 +102,8 @@ export async function serveScript(script: string, root: string, options: AppOpti
     script,
     compatibilityDate: COMPATIBILITY_DATE,
     bindings: options.bindings ?? {},
-    kvNamespaces: [...new Set(["SESSIONS", "USERS", "CATALOG", ...(options.kvNamespaces ?? [])])],
+    // SESSIONS is KV unless the app binds it to a Durable Object (KilnSessionStore).
+    kvNamespaces: [...new Set(["SESSIONS", "USERS", "CATALOG", ...(options.kvNamespaces ?? [])])].filter((name) => !(name in (options.durableObjects ?? {}))),
     queueProducers: options.queues?.producers,
     queueConsumers: Object.fromEntries((options.queues?.consumers ?? []).map((queue) => [queue, { maxBatchSize: 1, maxBatchTimeout: 0 }])),
     serviceBindings: Object.fromEntries(Object.entries(options.services ?? {}).map(([binding, entrypoint]) => [binding, { name: kCurrentWorker, entrypoint }])),
