@@ -7,19 +7,21 @@ import type { RouteFile, RouteTable } from "./scan.js";
 import type { TemplateSet } from "./template/index.js";
 import type { WorkerFile } from "./worker.js";
 
-/** The runtime this build belongs to, so the entry never picks up another copy of kiln. */
-const RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), "../runtime/index.js");
-const SESSION_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), "../runtime/session.js");
-const LISTING_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), "../runtime/listing.js");
-const CACHE_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), "../runtime/cache.js");
-const ETAG_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), "../runtime/etag.js");
-const TEMPLATE_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), "../runtime/template.js");
-const AUTH_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), "../runtime/auth.js");
-const RATE_LIMIT_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), "../runtime/rate-limit.js");
-const SESSION_OBJECT_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), "../runtime/session-object.js");
-const INPUT_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), "../runtime/input.js");
-const SECURITY_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), "../runtime/security.js");
-const CORS_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), "../runtime/cors.js");
+/** A module of the runtime this build belongs to, so the entry never picks up another copy of kiln. */
+const RUNTIME_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../runtime");
+const runtimeModule = (name: string) => join(RUNTIME_DIR, `${name}.js`);
+const RUNTIME = runtimeModule("index");
+const SESSION_RUNTIME = runtimeModule("session");
+const LISTING_RUNTIME = runtimeModule("listing");
+const CACHE_RUNTIME = runtimeModule("cache");
+const ETAG_RUNTIME = runtimeModule("etag");
+const TEMPLATE_RUNTIME = runtimeModule("template");
+const AUTH_RUNTIME = runtimeModule("auth");
+const RATE_LIMIT_RUNTIME = runtimeModule("rate-limit");
+const SESSION_OBJECT_RUNTIME = runtimeModule("session-object");
+const INPUT_RUNTIME = runtimeModule("input");
+const SECURITY_RUNTIME = runtimeModule("security");
+const CORS_RUNTIME = runtimeModule("cors");
 
 function importPath(fromDir: string, to: string): string {
   const rel = relative(fromDir, to).split("\\").join("/");
