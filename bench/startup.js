@@ -44,7 +44,7 @@ async function prepare(size) {
 /** ms from a new Miniflare to the first response of `path`. */
 async function firstAnswer(script, path) {
   const start = performance.now();
-  const mf = new Miniflare({ modules: true, script, compatibilityDate: COMPATIBILITY_DATE });
+  const mf = new Miniflare({ modules: true, script, compatibilityDate: COMPATIBILITY_DATE, bindings: { KILN_LOG: "off" } });
   try {
     const res = await mf.dispatchFetch(`http://bench.local${path}`);
     await res.text();

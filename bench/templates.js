@@ -30,6 +30,11 @@ write("plain/functions/index.ts", `export const onRequestGet = () => new Respons
 write("withtemplate/templates/a.html", `{{ x }}`);
 write("withtemplate/functions/index.ts", `export const onRequestGet = ({ render }) => render("a.html", { x: 1 });\n`);
 await build({ root: join(DIR, "kiln") });
+// The same app with kiln's default security headers and CSP turned off: Hono's html adds none, so this row compares rendering alone.
+write("kiln-bare/templates/layout.html", `<!doctype html><html><head><title>{{ title }}</title></head><body><header>Shop</header>{% block content %}{% endblock %}<footer>kiln</footer></body></html>`);
+write("kiln-bare/templates/table.html", `{% extends "layout.html" %}{% block content %}<table>{% for row in rows %}<tr><td>{{ row.id }}</td><td>{{ row.name }}</td><td>{{ row.price }}</td></tr>{% endfor %}</table>{% endblock %}`);
+write("kiln-bare/functions/index.ts", `const rows = ${ROWS};\nexport const headers = { "x-content-type-options": false, "referrer-policy": false, "x-frame-options": false };\nexport const csp = false;\nexport const onRequestGet = ({ render }) => render("table.html", { title: "Table", rows });\n`);
+await build({ root: join(DIR, "kiln-bare") });
 await build({ root: join(DIR, "plain") });
 await build({ root: join(DIR, "withtemplate") });
 
@@ -72,7 +77,7 @@ export default {
 };
 `;
 }
-const sources = { kiln: "./kiln/.kiln/worker.ts", "hono-html": "./hono-html/app.js", "hono-jsx": "./hono-jsx/app.tsx" };
+const sources = { kiln: "./kiln/.kiln/worker.ts", "kiln-bare": "./kiln-bare/.kiln/worker.ts", "hono-html": "./hono-html/app.js", "hono-jsx": "./hono-jsx/app.tsx" };
 const scripts = {};
 for (const [name, source] of Object.entries(sources)) {
   write(`bench-${name}.js`, benchWorker(source));

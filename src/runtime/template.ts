@@ -288,6 +288,17 @@ const globals: Scope = Object.assign(Object.create(null), {
   },
 });
 
+/** The request whose template is rendering now: rendering is synchronous, so one at a time. */
+let rendering: { cspNonce: string } | undefined;
+
+/**
+ * Between the globals and each render's variables. `csp_nonce` is made on first
+ * read (a page without inline scripts costs no random bytes, and its CSP names
+ * no nonce); a getter here, shared, keeps each render's scope a plain object,
+ * where one defined per render made every variable lookup slower.
+ */
+const requestScope: Scope = Object.create(globals, { csp_nonce: { get: () => rendering?.cspNonce, enumerable: true } });
+
 /**
  * A template's text, for what is not an answer to a request (an email body in
  * a queue consumer, through the tools functions/_worker.ts handlers get): no
@@ -309,10 +320,8 @@ export function templateSupport(templates: Templates, withFlashes: string[]): Te
   return {
     async render(context, name, data = {}, init = {}) {
       const start = Date.now();
-      const vars: Record<string, unknown> = Object.assign(Object.create(globals), data);
+      const vars: Record<string, unknown> = Object.assign(Object.create(requestScope), data);
       vars.request = context.request;
-      // Made on first read: a page without inline scripts costs no random bytes, and its CSP names no nonce.
-      Object.defineProperty(vars, "csp_nonce", { get: () => context.cspNonce, enumerable: true });
       if (withFlashes.includes(name)) {
         let flashes: Record<string, unknown> = {};
         try {
@@ -322,7 +331,14 @@ export function templateSupport(templates: Templates, withFlashes: string[]): Te
         }
         vars.flashes = flashes;
       }
-      const response = htmlResponse(renderWith(templates, name, vars), init);
+      let text: string;
+      rendering = context;
+      try {
+        text = renderWith(templates, name, vars);
+      } finally {
+        rendering = undefined;
+      }
+      const response = htmlResponse(text, init);
       Context.time(context, "render", Date.now() - start);
       return response;
     },

@@ -1,0 +1,54 @@
+// kiln at an earlier commit against kiln now, on the same route files, side by
+// side in one run: the honest way to say a change made routing no slower.
+//
+//   node bench/compare.js REV [SIZE] [ROUNDS]     e.g. node bench/compare.js 076f107 1000 15
+import { cpSync, existsSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { join, resolve } from "node:path";
+import { measureWorkers, formatRange } from "./measure.js";
+import { bundleEntry } from "../test/helpers/bundle.js";
+import { floorSource, requestMix, routeSet, writeFunctions } from "./routes.js";
+
+const [rev, sizeArg, roundsArg] = process.argv.slice(2);
+if (!rev) throw new Error("usage: node bench/compare.js REV [SIZE] [ROUNDS]");
+const size = Number(sizeArg ?? 1000);
+const REPO = resolve(import.meta.dirname, "..");
+const OUT = join(REPO, "bench/.out");
+const OLD = join(OUT, "compare-worktree");
+// The earlier kiln, built in a worktree of its own with this checkout's node_modules.
+rmSync(OLD, { recursive: true, force: true });
+execFileSync("git", ["worktree", "prune"], { cwd: REPO });
+execFileSync("git", ["worktree", "add", "--force", "--detach", OLD, rev], { cwd: REPO, stdio: "pipe" });
+symlinkSync(join(REPO, "node_modules"), join(OLD, "node_modules"));
+execFileSync(join(REPO, "node_modules/.bin/tsc"), ["-p", "tsconfig.build.json"], { cwd: OLD });
+const oldCli = ["dist/compiler/cli.js", "dist/build/cli.js"].map((f) => join(OLD, f)).find(existsSync);
+const results = [];
+const routes = routeSet(size);
+const paths = requestMix(routes);
+const dirNew = join(OUT, `compare-now-${size}`);
+const dirOld = join(OUT, `compare-then-${size}`);
+writeFunctions(dirNew, routes);
+rmSync(dirOld, { recursive: true, force: true });
+cpSync(dirNew, dirOld, { recursive: true });
+execFileSync("node", [oldCli, "build", "--root", dirOld], { stdio: "pipe" });
+execFileSync("node", [join(REPO, "dist/compiler/cli.js"), "build", "--root", dirNew], { stdio: "pipe" });
+const worker = (src) => `import impl from ${JSON.stringify(src)};
+const env = { ASSETS: { fetch: async () => new Response("Not Found", { status: 404 }) }, KILN_LOG: "off" };
+const ctx = { waitUntil() {}, passThroughOnException() {} };
+const requests = ${JSON.stringify(paths)}.map((p) => new Request("http://bench.local" + p));
+export default { async fetch(request) {
+  const n = Number(new URL(request.url).searchParams.get("n")); let sum = 0;
+  for (let i = 0; i < n; i++) sum += (await impl.fetch(requests[i % requests.length], env, ctx)).status;
+  return new Response(String(sum)); } };`;
+writeFileSync(join(dirNew, "floor.js"), floorSource(routes));
+const scripts = {};
+for (const [name, dir, src] of [["floor", dirNew, "./floor.js"], ["floor2", dirNew, "./floor.js"], [`kiln-${rev}`, dirOld, "./.kiln/worker.ts"], ["kiln-now", dirNew, "./.kiln/worker.ts"]]) {
+  writeFileSync(join(dir, `cmp-${name}.js`), worker(src));
+  scripts[name] = await bundleEntry(join(dir, `cmp-${name}.js`));
+}
+try {
+  const { ratios } = await measureWorkers(scripts, { baseline: "floor", rounds: Number(roundsArg ?? 15), label: `compare ${size}` });
+  console.log(`${size} routes, relative to the floor: ` + Object.entries(ratios).map(([k, v]) => `${k} ${formatRange(v)}`).join(", "));
+} finally {
+  execFileSync("git", ["worktree", "remove", "--force", OLD], { cwd: REPO });
+}
