@@ -15,12 +15,14 @@ let mf: Miniflare;
 beforeAll(async () => {
   const out = mkdtempSync(join(tmpdir(), "app-"));
   execFileSync("npx", ["wrangler", "deploy", "--dry-run", "--outdir", out], { cwd: APP, stdio: "pipe" });
+  process.env.WRANGLER_LOG = "warn"; // wrangler's notes ("Using secrets defined in .dev.vars") stay out of the test output
   const { workerOptions } = unstable_getMiniflareWorkerOptions(join(APP, "wrangler.toml"));
   mf = new Miniflare({
     ...workerOptions,
     modules: true,
     script: readFileSync(join(out, "worker.js"), "utf8"),
-    bindings: { ...workerOptions.bindings, SESSION_SECRET: "a-test-secret-of-at-least-32-characters" },
+    // KILN_LOG off: the access log would print a line per request into the test output.
+    bindings: { ...workerOptions.bindings, SESSION_SECRET: "a-test-secret-of-at-least-32-characters", KILN_LOG: "off" },
     assets: { directory: join(APP, "public"), binding: "ASSETS", routerConfig: { has_user_worker: true } },
   } as never);
 }, 60_000);
