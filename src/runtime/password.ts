@@ -35,7 +35,9 @@ function parse(stored: unknown): Parsed | undefined {
   const iterations = Number(m[1]);
   const salt = fromBase64url(m[2]);
   const hash = fromBase64url(m[3]);
-  if (!salt || !hash || iterations > PBKDF2_ITERATIONS || hash.length < 16 || hash.length > 64) return undefined;
+  // Only the length kiln writes: a stored hash cut short by a character can still decode (its last
+  // bits are padding) and would then be compared on fewer bytes.
+  if (!salt || !hash || iterations > PBKDF2_ITERATIONS || hash.length !== HASH_BYTES) return undefined;
   return { iterations, salt, hash };
 }
 
