@@ -1,8 +1,9 @@
 import type { Handler } from "kiln";
-import { PRODUCTS } from "./lib/catalog.ts";
 import { formToken, visitor } from "./lib/page.ts";
+import { allProducts, type CatalogEnv } from "./lib/products.ts";
 
-export const onRequestGet: Handler = async ({ session, render }) => {
+// The home page lists the whole catalog, the products added through the API too.
+export const onRequestGet: Handler<"index.ts", CatalogEnv> = async ({ session, render, env }) => {
   const seen = await visitor(session);
-  return render("index.html", { ...seen, products: PRODUCTS, csrf_token: await formToken(session, seen) });
+  return render("index.html", { ...seen, products: await allProducts(env), csrf_token: await formToken(session, seen) });
 };

@@ -283,8 +283,12 @@ describe("the demo's JSON API", () => {
 
   it("creates a product with 201, and answers a bad body with 422 and the errors per field", async () => {
     const api = await admin(); // adding to the catalog takes the admin role
+    expect(await (await app.fetch("/products")).text()).not.toContain("Ash-glazed teapot"); // now in the edge cache
     const created = await api.request("/api/products", json({ id: "teapot", name: "Ash-glazed teapot", price: 80 }));
     expect(created.status).toBe(201);
+    // Shown at once: the catalog page's cached copy was purged, and the home page lists the whole catalog.
+    expect(await (await app.fetch("/products")).text()).toContain("Ash-glazed teapot");
+    expect(await (await app.fetch("/")).text()).toContain("Ash-glazed teapot");
     expect(created.headers.get("location")).toBe("/api/products/teapot");
     expect((await app.fetch("/api/products/teapot")).status).toBe(200);
     expect((await api.request("/api/products", json({ id: "teapot", name: "Again", price: 1 }))).status).toBe(409);

@@ -1,4 +1,4 @@
-import type { Handler } from "kiln";
+import { purge, type Handler } from "kiln";
 import * as v from "valibot";
 import { addProduct, allProducts, PRODUCT_ID, type CatalogEnv } from "../../lib/products.ts";
 
@@ -15,8 +15,10 @@ export const access = { GET: "public", POST: { role: "admin" } };
 
 export const onRequestGet: Handler<"api/products/index.ts", CatalogEnv> = async ({ env }) => Response.json(await allProducts(env));
 
-export const onRequestPost: Handler<"api/products/index.ts", CatalogEnv> = async ({ json, env }) => {
+export const onRequestPost: Handler<"api/products/index.ts", CatalogEnv> = async ({ json, env, request }) => {
   const product = await json(NewProduct);
   if (!(await addProduct(env, product))) return Response.json({ error: `product ${product.id} exists` }, { status: 409 });
+  // The catalog page is kept in the edge cache: this data centre's copy goes now, so the new product shows at once here.
+  await purge(new URL("/products", request.url));
   return Response.json(product, { status: 201, headers: { location: `/api/products/${product.id}` } });
 };
