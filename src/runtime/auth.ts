@@ -4,7 +4,7 @@
 // or handler runs, as the cross-site check is. The entry ships this module
 // only to apps that declare `access` or import these functions.
 import type { AccessSupport, ChainRun } from "./context.js";
-import { errorResponse, wantsJson } from "./errors.js";
+import { errorResponse, isPageLoad } from "./errors.js";
 import type { RouteEntry } from "./router.js";
 import { COOKIE_NAME } from "./session-cookie.js";
 import type { Session } from "./session.js";
@@ -138,11 +138,8 @@ function loginPath(env: Record<string, unknown>): string {
 
 /** A browser's page load goes to the login page; a script or an API client gets 401. */
 function unauthenticated(run: ChainRun, request: Request): Response {
-  const headers = request.headers;
-  const mode = headers.get("sec-fetch-mode");
   const login = loginPath(run.env);
-  const navigation = mode === null ? !wantsJson(headers.get("accept")) : mode === "navigate";
-  if (!navigation) {
+  if (!isPageLoad(request, request.headers.get("accept"))) {
     // RFC 9110 wants a challenge with every 401; this scheme (draft-broyer-http-cookie-auth) names the form and the cookie.
     const challenge = `Cookie realm="${new URL(request.url).host}", form-action="${login}", cookie-name="${COOKIE_NAME}"`;
     return errorResponse(request, 401, "Unauthorized: log in first", undefined, { "www-authenticate": challenge });

@@ -10,6 +10,17 @@ export function wantsJson(accept: string | null): boolean {
   return accept !== null && accept.includes("json") && !accept.includes("text/html");
 }
 
+/**
+ * A page load, not a script's fetch or an image: Sec-Fetch-Mode says so in
+ * browsers; without it (curl), any client that does not ask for JSON. It
+ * decides who gets a page (the single-page app's shell, the login redirect)
+ * and who gets an API answer.
+ */
+export function isPageLoad(request: Request, accept: string | null): boolean {
+  const mode = request.headers.get("sec-fetch-mode");
+  return mode === null ? !wantsJson(accept) : mode === "navigate";
+}
+
 /** The plain 404, the commonest answer of all: Accept is passed in, as the caller has read it already. */
 export function notFoundResponse(request: Request, accept: string | null): Response {
   if (wantsJson(accept)) return errorResponse(request, 404, "Not Found");

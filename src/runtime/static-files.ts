@@ -1,7 +1,7 @@
 // The end of every chain: the static files in public/ (then the 404 page, or
 // index.html for a single-page app), or the framework's 405 and OPTIONS
 // answers for a path that exists.
-import { errorResponse, notFoundResponse, wantsJson } from "./errors.js";
+import { errorResponse, isPageLoad, notFoundResponse } from "./errors.js";
 import type { Chain } from "./router.js";
 
 interface AssetsBinding {
@@ -104,15 +104,10 @@ export function notFound(request: Request, env: Record<string, unknown>, files: 
   return statusPage(request, env, files, 404, accept) ?? notFoundResponse(request, accept);
 }
 
-/**
- * A page load, not a script's fetch or an image: Sec-Fetch-Mode says so in
- * browsers; without it (curl), any client that does not ask for JSON.
- */
+/** A GET or HEAD page load: only those get a single-page app's shell. */
 function isNavigation(request: Request, accept: string | null): boolean {
   const method = request.method;
-  if (method !== "GET" && method !== "HEAD") return false;
-  const mode = request.headers.get("sec-fetch-mode");
-  return mode === null ? !wantsJson(accept) : mode === "navigate";
+  return (method === "GET" || method === "HEAD") && isPageLoad(request, accept);
 }
 
 /** public/index.html with status 200, as Pages serves a single-page app; the client-side router takes the path from there. */
