@@ -4,10 +4,9 @@
 // imports this module only for apps that have such a route. ETags and 304s
 // are etag.ts's, applied by the fetch handler to every response.
 import { hasSessionCookie } from "./session-cookie.js";
-import { Context } from "./context.js";
+import { Context, mutable } from "./context.js";
 import { errorResponse } from "./errors.js";
 import { etagsOf, httpDate, tagged } from "./etag.js";
-import { withMutableHeaders } from "./known-body.js";
 import type { EventContext, Handler } from "./types.js";
 
 export interface CachePolicy {
@@ -220,8 +219,8 @@ export function cacheRoute(policy: CacheExport, file: string, get?: Handler | Ha
     // A response that used the session is this visitor's own: the session makes it private, no-store.
     if (response.status !== 200 || Context.usedSession(context)) return response;
     const own = response.headers.has("cache-control");
-    // Headers are copied only to add one: a fetch() result's are read-only.
-    if (!own || useEdge) response = withMutableHeaders(response);
+    // Only read-only headers (a fetch() result's) are re-wrapped, and only to add one.
+    if (!own || useEdge) response = mutable(response);
     if (!own) response.headers.set("cache-control", header);
     if (useEdge) {
       if (method === "GET") response = await toEdge(context, response);

@@ -12,8 +12,3 @@ export function withKnownBody(response: Response, text: string): Response {
 export function knownBody(response: Response): string | undefined {
   return known.get(response);
 }
-
-/** The response with headers that can be changed: kiln's own already has them; anything else (a fetch() result) is re-wrapped, which moves its body without copying it. */
-export function withMutableHeaders(response: Response): Response {
-  return known.has(response) ? response : new Response(response.body, response);
-}
