@@ -6,6 +6,11 @@
 
 export const NO_STORE = new Headers({ "cache-control": "no-store" });
 
+/** The app turned debugging on (`DEBUG = "true"` in its vars): errors show their message and stack. */
+export function isDebug(env: Record<string, unknown> | undefined): boolean {
+  return env?.DEBUG === true || env?.DEBUG === "true";
+}
+
 export function wantsJson(accept: string | null): boolean {
   return accept !== null && accept.includes("json") && !accept.includes("text/html");
 }

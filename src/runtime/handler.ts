@@ -5,7 +5,7 @@
 import { ChainRun, mutable, notAResponse, type AccessSupport, type AppParts, type InputSupport, type TemplateSupport } from "./context.js";
 import type { CorsSupport } from "./cors.js";
 import { isCsrf } from "./csrf.js";
-import { errorResponse, type AnsweredError } from "./errors.js";
+import { errorResponse, isDebug, type AnsweredError } from "./errors.js";
 import { endOfChain, fromAssets, pathOf, staticFiles, statusPage, type StaticFilesInput } from "./static-files.js";
 import { logError, logRate, logRequest, requestIdOf } from "./log.js";
 import { BadPathError, createRouter, type Chain, type RouteEntry } from "./router.js";
@@ -54,7 +54,7 @@ function answerThrown(run: ChainRun, request: Request, err: unknown): Promise<Re
   if (run.requestId) logError(run.requestId, err);
   else console.error(err);
   if (run.passThrough) return fromAssets(request, run.env, run.app.files);
-  const debug = run.env.DEBUG === true || run.env.DEBUG === "true";
+  const debug = isDebug(run.env);
   return (!debug && statusPage(request, run.env, run.app.files, 500)) || errorResponse(request, 500, "Internal Server Error", debug ? err : undefined);
 }
 
@@ -158,7 +158,7 @@ export function createHandler(entries: RouteEntry[], options: AppOptions = {}) {
 
   function fetch(request: Request, env: Env, ec: ExecutionContextLike): Promise<Response> | Response {
     const rate = logRate(env.KILN_LOG, logByDefault);
-    const debug = env.DEBUG === true || env.DEBUG === "true";
+    const debug = isDebug(env);
     if (!security && !cors && rate === 0 && !debug) return answer(request, env, ec);
     const seen: Seen = { requestId: rate === 1 || Math.random() < rate ? requestIdOf(request) : undefined, timings: debug ? [] : undefined };
     const start = Date.now();

@@ -3,7 +3,7 @@
 // as that third argument (it has waitUntil and passThroughOnException, so it
 // is an ExecutionContext to them), which keeps params, session, render and
 // next reachable from inside. Only apps that import mount ship this module.
-import { errorResponse } from "./errors.js";
+import { errorResponse, isDebug } from "./errors.js";
 import { parsePattern } from "./routing.js";
 import type { AppEnv, EventContext, Handler } from "./types.js";
 
@@ -69,6 +69,5 @@ function statusErrorResponse(context: EventContext<any>, status: number, err: un
   const reason = REASONS[status] ?? `Error ${status}`;
   if (status < 500) return errorResponse(context.request, status, (err as Error).message || reason);
   console.error(err);
-  const debug = context.env?.DEBUG === true || context.env?.DEBUG === "true";
-  return errorResponse(context.request, status, reason, debug ? err : undefined);
+  return errorResponse(context.request, status, reason, isDebug(context.env) ? err : undefined);
 }
