@@ -7,7 +7,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { build } from "../dist/compiler/index.js";
 import { bundleEntry } from "../test/helpers/bundle.js";
-import { formatRange, measureWorkers } from "./measure.js";
+import { formatRange, getLoopWorker, measureWorkers } from "./measure.js";
 
 const DIR = resolve(import.meta.dirname, ".out/caching");
 const args = process.argv.slice(2);
@@ -34,29 +34,10 @@ mkdirSync(join(DIR, "functions"), { recursive: true });
 for (const [file, source] of Object.entries(routes)) writeFileSync(join(DIR, "functions", file), source + "\n");
 await build({ root: DIR });
 
-function benchWorker(path) {
-  return `import app from "./.kiln/worker.ts";
-const waits = [];
-const ctx = { waitUntil(p) { waits.push(p); }, passThroughOnException() {} };
-const target = new Request("http://bench.local${path}");
-export default {
-  async fetch(request) {
-    const n = Number(new URL(request.url).searchParams.get("n"));
-    for (let i = 0; i < n; i++) {
-      const res = await app.fetch(target, { KILN_LOG: "off" }, ctx);
-      if (res.status !== 200) return new Response("status " + res.status, { status: 500 });
-      await res.arrayBuffer();
-    }
-    await Promise.all(waits.splice(0));
-    return new Response("done");
-  },
-};
-`;
-}
 
 const scripts = {};
 for (const name of Object.keys(routes).map((f) => f.slice(0, -3))) {
-  writeFileSync(join(DIR, `bench-${name}.js`), benchWorker(`/${name}`));
+  writeFileSync(join(DIR, `bench-${name}.js`), getLoopWorker("./.kiln/worker.ts", `/${name}`));
   scripts[name] = await bundleEntry(join(DIR, `bench-${name}.js`));
 }
 const { ratios, rates } = await measureWorkers(scripts, { baseline: "plain", rounds: ROUNDS, label: "caching" });

@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { build } from "../dist/compiler/index.js";
 import { bundleEntry } from "../test/helpers/bundle.js";
-import { formatRange, measureWorkers } from "./measure.js";
+import { formatRange, getLoopWorker, measureWorkers } from "./measure.js";
 
 const DIR = resolve(import.meta.dirname, ".out/headers");
 const args = process.argv.slice(2);
@@ -20,28 +20,10 @@ const entry = readFileSync(outFile, "utf8");
 if (!entry.includes(", security: securityHeaders()")) throw new Error("the entry ships no security headers: has the build changed?");
 writeFileSync(join(DIR, ".kiln/without.ts"), entry.replace(", security: securityHeaders()", ""));
 
-function benchWorker(source) {
-  return `import app from ${JSON.stringify(source)};
-const env = { KILN_LOG: "off" }; // the log line is not what is measured
-const ctx = { waitUntil() {}, passThroughOnException() {} };
-const request = new Request("http://bench.local/");
-export default {
-  async fetch(req) {
-    const n = Number(new URL(req.url).searchParams.get("n"));
-    for (let i = 0; i < n; i++) {
-      const res = await app.fetch(request, env, ctx);
-      if (res.status !== 200) return new Response("bad", { status: 500 });
-      await res.arrayBuffer();
-    }
-    return new Response("done");
-  },
-};
-`;
-}
 
 const scripts = {};
 for (const [name, file] of [["without", "without.ts"], ["without2", "without.ts"], ["with", "worker.ts"]]) {
-  writeFileSync(join(DIR, `bench-${name}.js`), benchWorker(`./.kiln/${file}`));
+  writeFileSync(join(DIR, `bench-${name}.js`), getLoopWorker(`./.kiln/${file}`));
   scripts[name] = await bundleEntry(join(DIR, `bench-${name}.js`));
 }
 const { ratios } = await measureWorkers(scripts, { baseline: "without", rounds: ROUNDS, label: "headers" });

@@ -52,6 +52,32 @@ export async function measureWorkers(scripts, options) {
   }
 }
 
+/**
+ * The source of a Worker that answers /run?n=N by asking `source`'s app for
+ * `path` N times (GET, KILN_LOG off: the access log is not what is measured),
+ * reading each body and waiting for what the app handed to waitUntil.
+ */
+export function getLoopWorker(source, path = "/") {
+  return `import app from ${JSON.stringify(source)};
+const waits = [];
+const env = { KILN_LOG: "off" };
+const ctx = { waitUntil(p) { waits.push(p); }, passThroughOnException() {} };
+const target = new Request("http://bench.local${path}");
+export default {
+  async fetch(request) {
+    const n = Number(new URL(request.url).searchParams.get("n"));
+    for (let i = 0; i < n; i++) {
+      const res = await app.fetch(target, env, ctx);
+      if (res.status !== 200) return new Response("status " + res.status, { status: 500 });
+      await res.arrayBuffer();
+    }
+    await Promise.all(waits.splice(0));
+    return new Response("done");
+  },
+};
+`;
+}
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** "0.95 (0.93–0.97)": the median group, then the lowest and highest. */

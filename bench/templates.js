@@ -8,7 +8,7 @@ import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import { build } from "../dist/compiler/index.js";
 import { bundleEntry } from "../test/helpers/bundle.js";
-import { formatRange, measureWorkers } from "./measure.js";
+import { formatRange, getLoopWorker, measureWorkers } from "./measure.js";
 
 const DIR = resolve(import.meta.dirname, ".out/templates");
 const args = process.argv.slice(2);
@@ -59,28 +59,10 @@ app.get("/", (c) => c.html(<Layout title="Table"><table>{rows.map((row) => <tr><
 export default app;
 `);
 
-function benchWorker(source) {
-  return `import app from ${JSON.stringify(source)};
-const env = { KILN_LOG: "off" }; // no access log: the bench measures rendering
-const ctx = { waitUntil() {}, passThroughOnException() {} };
-const target = new Request("http://bench.local/");
-export default {
-  async fetch(request) {
-    const n = Number(new URL(request.url).searchParams.get("n"));
-    for (let i = 0; i < n; i++) {
-      const res = await app.fetch(target, env, ctx);
-      if (res.status !== 200) return new Response("status " + res.status, { status: 500 });
-      await res.arrayBuffer();
-    }
-    return new Response("done");
-  },
-};
-`;
-}
 const sources = { kiln: "./kiln/.kiln/worker.ts", "kiln-bare": "./kiln-bare/.kiln/worker.ts", "hono-html": "./hono-html/app.js", "hono-jsx": "./hono-jsx/app.tsx" };
 const scripts = {};
 for (const [name, source] of Object.entries(sources)) {
-  write(`bench-${name}.js`, benchWorker(source));
+  write(`bench-${name}.js`, getLoopWorker(source));
   scripts[name] = await bundleEntry(join(DIR, `bench-${name}.js`));
 }
 const gz = async (entry) => gzipSync(await bundleEntry(entry, { minify: true }), { level: 9 }).length;
