@@ -61,3 +61,31 @@ describe("cross-site requests", () => {
     expect(await res.json()).toEqual({ error: "Forbidden: cross-site request", status: 403 });
   });
 });
+
+describe("an app with nothing a cross-site request could change", () => {
+  it("ships no cross-site check, and a cross-site form post still changes nothing: 405 from a GET route", async () => {
+    const { makeApp } = await import("./helpers/files.js");
+    const { readFileSync } = await import("node:fs");
+    const GET = `export const onRequestGet = () => new Response("page");\n`;
+    const readOnly = makeApp({ "functions/index.ts": GET, "functions/about.ts": GET });
+    const plain = await startApp(readOnly);
+    try {
+      const res = await plain.fetch("/about", { method: "POST", headers: { ...CROSS, ...FORM }, body: "a=1" });
+      expect(res.status).toBe(405);
+      expect((await plain.fetch("/about", { headers: CROSS })).status).toBe(200);
+    } finally {
+      await plain.dispose();
+    }
+    const { build } = await import("../src/compiler/index.js");
+    expect(readFileSync((await build({ root: readOnly })).outFile, "utf8")).not.toContain("isCsrf");
+    for (const source of [`export const onRequest = () => new Response("");\n`, `export const onRequestDelete = () => new Response("");\n`]) {
+      const root = makeApp({ "functions/index.ts": GET, "functions/x.ts": source });
+      const changing = await startApp(root);
+      try {
+        expect((await changing.fetch("/x", { method: "DELETE", headers: { ...CROSS, ...COOKIE } })).status).toBe(403);
+      } finally {
+        await changing.dispose();
+      }
+    }
+  });
+});

@@ -33,7 +33,7 @@ describe("functions/_worker.ts", () => {
 
   it("leaves the entry as it was for an app without one", async () => {
     const { outFile } = await build({ root: makeApp({}) });
-    expect(readFileSync(outFile, "utf8")).toContain("export default createHandler([");
+    expect(readFileSync(outFile, "utf8")).toContain("export default createHandler({ entries: [");
   });
 
   it.each([

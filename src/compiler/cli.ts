@@ -6,6 +6,7 @@ import { build, BuildError, formatRouteTable, loadRoutes } from "./index.js";
 import { nearest } from "./near.js";
 import { newApp, newAppProblem } from "./new.js";
 import { servesBuildErrors, writeErrorEntry } from "./error-entry.js";
+import { BuildStamp } from "./build-stamp.js";
 
 const USAGE = `usage:
   kiln build [--root DIR] [--out FILE] [--assets DIR] [--listings] [--spa | --no-spa]
@@ -56,18 +57,24 @@ function version(): string {
   return pkg.version;
 }
 
-async function runBuild(options: Args): Promise<void> {
+async function runBuild(options: Args, args: string[]): Promise<void> {
   const started = performance.now();
+  const dev = servesBuildErrors();
+  // Under wrangler dev only: a second build of the same files, which wrangler 4.86 runs at start-up, does nothing (build-stamp.ts).
+  const stamp = dev ? new BuildStamp({ ...options, args, dev }) : undefined;
+  if (stamp?.unchanged()) return;
   let result: Awaited<ReturnType<typeof build>>;
   try {
-    result = await build(options);
+    result = await build({ ...options, dev });
   } catch (err) {
+    stamp?.forget();
     if (!(err instanceof BuildError) || !servesBuildErrors()) throw err;
     // Exit 0, so that wrangler dev serves the page that shows the error instead of holding every request.
     printBuildFailure(err);
     const file = writeErrorEntry(err.problems, options);
     return void console.error(`kiln: until the next build, wrangler dev answers every request with this error (${file})`);
   }
+  stamp?.record();
   for (const note of result.notes) console.log(`kiln: ${note}`);
   const ms = Math.round(performance.now() - started);
   const { table, outFile } = result;
@@ -84,7 +91,7 @@ async function main(): Promise<void> {
   if (argv.length === 0 || argv.includes("--help") || argv.includes("-h")) return void console.log(USAGE);
   const { command, dir, install, root, out, assets, listings, spa } = parseArgs(argv);
   if (command === "build") {
-    await runBuild({ root, out, assets, listings, spa });
+    await runBuild({ root, out, assets, listings, spa }, argv);
   } else if (command === "routes") {
     console.log(formatRouteTable(await loadRoutes(root)));
   } else if (command === "new") {

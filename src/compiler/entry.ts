@@ -4,6 +4,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { StaticFilesInput } from "../runtime/static-files.js";
 import type { RouteFile, RouteTable } from "./scan.js";
+import { planSource, planTree } from "./route-plan.js";
 import type { TemplateSet } from "./template/index.js";
 import type { WorkerFile } from "./worker.js";
 
@@ -11,8 +12,14 @@ import type { WorkerFile } from "./worker.js";
 const RUNTIME_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../runtime");
 const runtimeModule = (name: string) => join(RUNTIME_DIR, `${name}.js`);
 const RUNTIME = runtimeModule("index");
+const ROUTER_RUNTIME = runtimeModule("router");
 const SESSION_RUNTIME = runtimeModule("session");
 const LISTING_RUNTIME = runtimeModule("listing");
+const STATIC_RUNTIME = runtimeModule("static-files");
+const CSRF_RUNTIME = runtimeModule("csrf");
+const DEV_ERRORS_RUNTIME = runtimeModule("dev-errors");
+/** Methods whose handlers may change something, and so get the cross-site check; ANY is onRequest. */
+const UNSAFE = ["ANY", "POST", "PUT", "PATCH", "DELETE"];
 const CACHE_RUNTIME = runtimeModule("cache");
 const ETAG_RUNTIME = runtimeModule("etag");
 const TEMPLATE_RUNTIME = runtimeModule("template");
@@ -65,11 +72,16 @@ export interface EntryOptions {
   rateLimiter?: boolean;
   /** functions/_worker.ts: its handlers join kiln's fetch in the default export, its classes are re-exported. */
   worker?: WorkerFile;
+  /** Built under wrangler dev: with DEBUG on, a thrown error goes to wrangler's error page, its stack mapped to the source (runtime/dev-errors.ts). */
+  dev?: boolean;
 }
 
 export function generateEntry(table: RouteTable, functionsDir: string, outFile: string, options: EntryOptions): string {
   const outDir = dirname(outFile);
-  const imports: string[] = [`import { createHandler } from ${JSON.stringify(importPath(outDir, RUNTIME))};`];
+  const imports: string[] = [
+    `import { createHandler } from ${JSON.stringify(importPath(outDir, RUNTIME))};`,
+    `import { node as n } from ${JSON.stringify(importPath(outDir, ROUTER_RUNTIME))};`,
+  ];
   if (options.sessions === "durable") imports.push(`import { durableSessions as sessions } from ${JSON.stringify(importPath(outDir, SESSION_OBJECT_RUNTIME))};`);
   else if (options.sessions) imports.push(`import { sessions } from ${JSON.stringify(importPath(outDir, SESSION_RUNTIME))};`);
   const caches = table.routes.some((r) => r.cache);
@@ -82,37 +94,57 @@ export function generateEntry(table: RouteTable, functionsDir: string, outFile: 
     imports.push(`import { templates } from ${JSON.stringify(importPath(outDir, templatesModulePath(outFile)))};`);
   }
   if (options.files.listings) imports.push(`import { listing } from ${JSON.stringify(importPath(outDir, LISTING_RUNTIME))};`);
+  // public/'s error pages and a single-page app's shell: code only for the apps that have them.
+  const staticParts = [
+    options.files.listings ? "listing" : "",
+    options.files.pages?.length ? "statusPages: pageFromAssets" : "",
+    options.files.spa ? "spa: appShell" : "",
+  ].filter(Boolean);
+  const staticImports = [options.files.pages?.length ? "pageFromAssets" : "", options.files.spa ? "appShell" : ""].filter(Boolean);
+  if (staticImports.length) imports.push(`import { ${staticImports.join(", ")} } from ${JSON.stringify(importPath(outDir, STATIC_RUNTIME))};`);
+  // The cross-site check guards handlers that can change something: an app with none ships no code for it.
+  const csrf = [...table.routes, ...table.middleware].some((f) => f.handlers.some((h) => UNSAFE.includes(h.method)));
+  if (options.dev) imports.push(`import { devErrorResponse } from ${JSON.stringify(importPath(outDir, DEV_ERRORS_RUNTIME))};`);
+  if (csrf) imports.push(`import { isCsrf } from ${JSON.stringify(importPath(outDir, CSRF_RUNTIME))};`);
   if (options.access) imports.push(`import { access } from ${JSON.stringify(importPath(outDir, AUTH_RUNTIME))};`);
   if (table.readsInput) imports.push(`import { input } from ${JSON.stringify(importPath(outDir, INPUT_RUNTIME))};`);
   if (options.security) imports.push(`import { securityHeaders } from ${JSON.stringify(importPath(outDir, SECURITY_RUNTIME))};`);
   if (options.cors) imports.push(`import { cors as corsSupport } from ${JSON.stringify(importPath(outDir, CORS_RUNTIME))};`);
+  const files = [...table.middleware, ...table.routes];
+  // The route tree, the literal map and each route's middleware, decided here rather than at every cold start.
+  const plan = planTree(files);
   const entry = (f: RouteFile, n: number): string => {
-    const names = [
+    const imported = [
       ...f.handlers.map((h) => `${h.name} as h${n}_${h.method}`),
       ...(f.cache ? [`cache as c${n}`] : []),
       ...Object.keys(f.declares).map((name) => `${name} as d${n}_${name}`),
     ].join(", ");
-    imports.push(`import { ${names} } from ${JSON.stringify(importPath(outDir, resolve(functionsDir, f.file)))};`);
+    imports.push(`import { ${imported} } from ${JSON.stringify(importPath(outDir, resolve(functionsDir, f.file)))};`);
     const methods = f.handlers.map((h) => `${h.method}: h${n}_${h.method}`).join(", ");
     const middleware = f.middleware ? " middleware: true," : "";
     const get = f.handlers.find((h) => h.method === "GET") ?? f.handlers.find((h) => h.method === "ANY");
     const cache = f.cache ? ` cache: cacheRoute(c${n}, ${JSON.stringify(f.file)}${get ? `, h${n}_${get.method}` : ""}),` : "";
     const declared = Object.keys(f.declares);
     const declares = declared.length ? ` declares: { ${declared.map((name) => `${name}: d${n}_${name}`).join(", ")} },` : "";
-    return `  { pattern: ${JSON.stringify(f.pattern)}, file: ${JSON.stringify(f.file)},${middleware}${cache}${declares} methods: { ${methods} } },`;
+    const around = plan.rows[n].around;
+    const planned = around.length ? ` around: ${JSON.stringify(around)},` : "";
+    return `  { pattern: ${JSON.stringify(f.pattern)}, file: ${JSON.stringify(f.file)},${middleware}${cache}${declares}${planned} methods: { ${methods} } },`;
   };
-  const rows = [...table.middleware, ...table.routes].map(entry);
+  const rows = files.map(entry);
+  const { tree, literal } = planSource(plan);
   // Apps log a line per request unless KILN_LOG says otherwise (docs/security.md).
   const extras = [
     "log: true",
     options.sessions ? "sessions" : "",
     etags ? "validate" : "",
-    options.files.listings ? "listing" : "",
+    staticParts.length ? `static: { ${staticParts.join(", ")} }` : "",
+    csrf ? "csrf: isCsrf" : "",
     options.access ? "access" : "",
     table.readsInput ? "input" : "",
     options.security ? "security: securityHeaders()" : "",
     options.cors ? "cors: corsSupport()" : "",
     options.templates ? `templates: templateSupport(templates, ${JSON.stringify(options.templates.flashes)})` : "",
+    options.dev ? "dev: devErrorResponse" : "",
   ].filter(Boolean);
   const worker = options.worker && workerExports(options.worker, outDir, !!options.templates);
   return [
@@ -120,9 +152,9 @@ export function generateEntry(table: RouteTable, functionsDir: string, outFile: 
     ...imports,
     ...(worker?.imports ?? []),
     "",
-    `${worker ? "const app =" : "export default"} createHandler([`,
+    `${worker ? "const app =" : "export default"} createHandler({ entries: [`,
     ...rows,
-    `], { files: ${JSON.stringify(options.files)}${extras.map((e) => `, ${e}`).join("")} });`,
+    `], tree: ${tree}, literal: ${literal} }, { files: ${JSON.stringify(options.files)}${extras.map((e) => `, ${e}`).join("")} });`,
     ...(worker?.exports ?? []),
     ...(options.rateLimiter ? [`export { KilnRateLimiter } from ${JSON.stringify(importPath(outDir, RATE_LIMIT_RUNTIME))};`] : []),
     ...(options.sessions === "durable" ? [`export { KilnSessionStore } from ${JSON.stringify(importPath(outDir, SESSION_OBJECT_RUNTIME))};`] : []),

@@ -29,6 +29,8 @@ export interface BuildOptions {
   listings?: boolean;
   /** Serve public/index.html to browser navigations that nothing serves. Default: as Pages, when public/ has index.html and no 404.html. */
   spa?: boolean;
+  /** Under wrangler dev: errors thrown with DEBUG on go to wrangler's error page, with the stack mapped to the source files (runtime/dev-errors.ts). */
+  dev?: boolean;
 }
 
 export interface BuildResult {
@@ -73,7 +75,7 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
   // Security headers go on HTML: apps that make none (an API) ship and run none of it.
   const security = !!templates || table.makesHtml || !!files.pages?.length || !!files.spa;
   const cors = [...table.routes, ...table.middleware].some((f) => "cors" in f.declares);
-  const source = generateEntry(table, join(root, "functions"), outFile, { files, sessions, templates, access, rateLimiter, worker, security, cors });
+  const source = generateEntry(table, join(root, "functions"), outFile, { files, sessions, templates, access, rateLimiter, worker, security, cors, dev: options.dev });
   const runWorkerFirst = runWorkerFirstPatterns(table);
   const notes = [syncWranglerToml(root, runWorkerFirst), notFoundMode(files), ...shadowedRoutes(table, files.keys), ...accessNotes(table, files.keys, rateLimiter), staleTypesNote(root, config), ...missingBindingNotes(root, config, table, assetsDir)].filter((n): n is string => !!n);
   mkdirSync(dirname(outFile), { recursive: true });

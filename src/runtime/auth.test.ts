@@ -10,6 +10,7 @@ import { rateLimit } from "./rate-limit.js";
 import type { RouteEntry } from "./router.js";
 import { createSessions, type SessionStore } from "./session.js";
 import type { Handler } from "./types.js";
+import { planRoutes } from "../compiler/route-plan.js";
 
 const SECRET = "auth-unit-secret-of-at-least-32-chars";
 
@@ -57,7 +58,7 @@ const ROUTES: RouteEntry[] = [
 
 function makeApp(env: Record<string, unknown> = {}) {
   const store = new CountingStore();
-  const handler = createHandler(ROUTES, { sessions: createSessions({ store: () => store }), access });
+  const handler = createHandler(planRoutes(ROUTES), { sessions: createSessions({ store: () => store }), access });
   const fetch = (path: string, init: RequestInit = {}) =>
     handler.fetch(new Request(new URL(path, "http://localhost"), init), { SESSION_SECRET: SECRET, ...env }, { waitUntil() {}, passThroughOnException() {} });
   return { store, fetch };
@@ -223,6 +224,6 @@ describe("access declarations", () => {
 
   it.each([["admin"], [{ role: "" }], [{ role: [] }], [{ roles: ["admin"] }], [{ role: "admin", extra: 1 }], [true], [null], [{}], [{ get: "public" }], [{ GET: "anyone" }]])("%j stops the Worker at start-up", (value) => {
     const routes: RouteEntry[] = [{ pattern: "/x", declares: { access: value }, methods: { GET: (() => new Response("")) as Handler } }];
-    expect(() => createHandler(routes, { access })).toThrow('route /x: access must be "public", "user", { role: "name" }, { role: ["name", ...] }, or such rules by method ({ GET: "public", POST: "user" })');
+    expect(() => createHandler(planRoutes(routes), { access })).toThrow('route /x: access must be "public", "user", { role: "name" }, { role: ["name", ...] }, or such rules by method ({ GET: "public", POST: "user" })');
   });
 });

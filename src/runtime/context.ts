@@ -38,6 +38,8 @@ export interface AppParts {
   templates: TemplateSupport | undefined;
   access?: AccessSupport;
   input?: InputSupport;
+  /** The answer to a thrown error under wrangler dev with DEBUG on (dev-errors.ts). */
+  dev?: (err: unknown) => Response;
 }
 
 /** What the handlers of one request share. */

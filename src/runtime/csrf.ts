@@ -30,8 +30,7 @@ function isFormLike(contentType: string | null): boolean {
 }
 
 /** True for a request kiln answers 403: unsafe, cross-site, and a form or carrying the session cookie. */
-export function isCsrf(request: Request): boolean {
-  const method = request.method;
+export function isCsrf(request: Request, method: string): boolean {
   if (method === "GET" || method === "HEAD" || method === "OPTIONS") return false;
   if (!isCrossSite(request)) return false;
   const headers = request.headers;

@@ -4,11 +4,10 @@
 // or a Promise, and every await skipped is time saved on each request.
 import { ChainRun, mutable, notAResponse, type AccessSupport, type AppParts, type InputSupport, type TemplateSupport } from "./context.js";
 import type { CorsSupport } from "./cors.js";
-import { isCsrf } from "./csrf.js";
 import { errorResponse, isDebug, type AnsweredError } from "./errors.js";
-import { endOfChain, fromAssets, pathOf, staticFiles, statusPage, type StaticFilesInput } from "./static-files.js";
+import { endOfChain, fromAssets, pathOf, staticFiles, statusPage, type StaticFilesInput, type StaticFilesParts } from "./static-files.js";
 import { logError, logRate, logRequest, requestIdOf } from "./log.js";
-import { BadPathError, createRouter, type Chain, type RouteEntry } from "./router.js";
+import { BadPathError, createRouter, type Chain, type RoutePlan } from "./router.js";
 import type { SecuritySupport } from "./security.js";
 import type { SessionSupport } from "./session.js";
 import type { ExecutionContextLike } from "./types.js";
@@ -51,10 +50,12 @@ function answerThrown(run: ChainRun, request: Request, err: unknown): Promise<Re
   if (refused) return refused;
   const answered = (err as Partial<AnsweredError> | null)?.kilnAnswer;
   if (typeof answered === "function") return answered.call(err, request);
+  const debug = isDebug(run.env);
+  // Under wrangler dev, Miniflare logs the error with its stack mapped to the source files, and answers with its error page.
+  if (debug && !run.passThrough && run.app.dev) return run.app.dev(err);
   if (run.requestId) logError(run.requestId, err);
   else console.error(err);
   if (run.passThrough) return fromAssets(request, run.env, run.app.files);
-  const debug = isDebug(run.env);
   return (!debug && statusPage(request, run.env, run.app.files, 500)) || errorResponse(request, 500, "Internal Server Error", debug ? err : undefined);
 }
 
@@ -67,8 +68,10 @@ export interface AppOptions {
   templates?: TemplateSupport;
   /** context.form/json/query (input.ts), passed in only when the app reads input. */
   input?: InputSupport;
-  /** Folder listings, passed in only when they are on. */
-  listing?: (key: string, entries: string[]) => Response;
+  /** The cross-site check (csrf.ts), passed in when a file has a handler that may change something (onRequest, POST, PUT, PATCH, DELETE). */
+  csrf?: (request: Request, method: string) => boolean;
+  /** Folder listings, public/'s error pages and a single-page app's shell (static-files.ts), each passed in only when the app has it. */
+  static?: StaticFilesParts;
   /** `access` declarations (auth.ts), passed in only when a file declares one. */
   access?: AccessSupport;
   /**
@@ -83,16 +86,20 @@ export interface AppOptions {
   cors?: CorsSupport;
   /** A log line per request (log.ts) unless the KILN_LOG var says otherwise: the entry turns it on; a handler made by hand (a unit test) stays quiet. */
   log?: boolean;
+  /** Built under wrangler dev: with DEBUG on, a thrown error goes to Miniflare's error page, its stack mapped to the source files (dev-errors.ts `devErrorResponse`). */
+  dev?: (err: unknown) => Response;
 }
 
-export function createHandler(entries: RouteEntry[], options: AppOptions = {}) {
-  const { match } = createRouter(entries);
-  const files = staticFiles(options.files, options.listing);
-  const app: AppParts = { files, sessions: options.sessions, templates: options.templates, input: options.input, access: options.access };
+/** The Worker's fetch, from the route plan `kiln build` writes into the entry (compiler/route-plan.ts). */
+export function createHandler(plan: RoutePlan, options: AppOptions = {}) {
+  const { match } = createRouter(plan);
+  const entries = plan.entries;
+  const files = staticFiles(options.files, options.static);
+  const app: AppParts = { files, sessions: options.sessions, templates: options.templates, input: options.input, access: options.access, dev: options.dev };
   options.access?.validate(entries);
   options.security?.validate(entries);
   options.cors?.validate(entries);
-  const { validate, security, cors } = options;
+  const { validate, security, cors, csrf } = options;
   const logByDefault = options.log ?? false;
 
   function answer(request: Request, env: Env, ec: ExecutionContextLike, seen?: Seen): Promise<Response> | Response {
@@ -109,7 +116,7 @@ export function createHandler(entries: RouteEntry[], options: AppOptions = {}) {
     if (cors && found.chain.declared.cors !== undefined && method === "OPTIONS" && request.headers.has("access-control-request-method")) {
       return cors.preflight(request, found.chain.declared, found.chain.allow);
     }
-    if (found.chain.csrf && isCsrf(request) && !cors?.allows(request, found.chain.declared)) return errorResponse(request, 403, "Forbidden: cross-site request");
+    if (csrf && found.chain.csrf && csrf(request, method) && !cors?.allows(request, found.chain.declared)) return errorResponse(request, 403, "Forbidden: cross-site request");
     // Access is checked before any middleware runs, as the cross-site check is; it guards static files too.
     const rule = found.chain.declared.access;
     // Nothing to run (no route, no middleware, no access rule): straight to the assets or the 405.

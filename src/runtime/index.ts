@@ -1,6 +1,6 @@
 // The runtime side of kiln: runs inside the Worker, Web APIs only.
 export { createHandler } from "./handler.js";
-export type { RouteEntry } from "./router.js";
+export type { RouteEntry, RoutePlan } from "./router.js";
 export type { AppEnv, EventContext, Handler, Params } from "./types.js";
 export { mount, contextOf, type Mountable } from "./mount.js";
 export type { EmailHandler, IncomingEmail, QueueBatch, QueueHandler, QueueMessage, ScheduledController, ScheduledHandler, TailHandler, WorkerTools } from "./worker.js";

@@ -8,13 +8,14 @@ import { createHandler } from "./handler.js";
 import { input, readLimited, type Fields } from "./input.js";
 import type { RouteEntry } from "./router.js";
 import type { EventContext, Handler } from "./types.js";
+import { planRoutes } from "../compiler/route-plan.js";
 
 const ctx = { waitUntil() {}, passThroughOnException() {} };
 
 /** One route at /r answering with what its handler returns, as JSON. */
 function app(read: (context: EventContext) => Promise<unknown>, declares?: RouteEntry["declares"]) {
   const handler: Handler = async (context) => Response.json(await read(context));
-  const { fetch } = createHandler([{ pattern: "/r", methods: { ANY: handler }, declares }], { input });
+  const { fetch } = createHandler(planRoutes([{ pattern: "/r", methods: { ANY: handler }, declares }]), { input });
   return async (init: RequestInit & { url?: string } = {}): Promise<{ status: number; body: any }> => {
     const res = await fetch(new Request(`http://app.test${init.url ?? "/r"}`, { method: "POST", ...init }), {}, ctx);
     return { status: res.status, body: res.headers.get("content-type")?.includes("json") ? await res.json() : await res.text() };
@@ -257,7 +258,7 @@ describe("schemas", () => {
 
 describe("the bodyLimit declaration", () => {
   it.each([["1mb"], [-1], [1.5], [Infinity]])("stops the app at start-up when it is %s, naming the route", (bodyLimit) => {
-    expect(() => createHandler([{ pattern: "/up", methods: { POST: () => new Response() }, declares: { bodyLimit } }], { input })).toThrow(
+    expect(() => createHandler(planRoutes([{ pattern: "/up", methods: { POST: () => new Response() }, declares: { bodyLimit } }]), { input })).toThrow(
       "route /up: bodyLimit must be a whole number of bytes",
     );
   });
@@ -267,7 +268,7 @@ describe("a route that reads nothing", () => {
   it("gets no input support from an app without it, and a clear error if it asks", async () => {
     const logged = vi.spyOn(console, "error").mockImplementation(() => {});
     const handler: Handler = async (c) => Response.json(await c.form());
-    const { fetch } = createHandler([{ pattern: "/r", methods: { POST: handler } }]);
+    const { fetch } = createHandler(planRoutes([{ pattern: "/r", methods: { POST: handler } }]));
     const res = await fetch(new Request("http://app.test/r", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" } }), { DEBUG: "true" }, ctx);
     expect(res.status).toBe(500);
     expect(await res.text()).toContain("input reading is off: see docs/input.md");

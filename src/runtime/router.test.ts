@@ -10,6 +10,7 @@ import { parseRoutePath, type RoutePath } from "../compiler/route-path.js";
 import { BadPathError, createRouter, type RouteEntry } from "./router.js";
 import { comparePatterns, folderCovers, formatPattern, type Segment } from "./routing.js";
 import type { Handler } from "./types.js";
+import { planRoutes } from "../compiler/route-plan.js";
 
 /**
  * What the router decides for a request. `runs`: the route's own handlers, by file and
@@ -216,7 +217,7 @@ function build(specs: FileSpec[]): Built {
 function outcome(built: Built, entries: RouteEntry[], method: string, path: string): Outcome {
   let found;
   try {
-    found = createRouter(entries).match(path, method);
+    found = createRouter(planRoutes(entries)).match(path, method);
   } catch (err) {
     if (err instanceof BadPathError) return { status: 400 };
     throw err;
@@ -279,8 +280,8 @@ describe.each(TABLE)("$name", ({ files, cases }) => {
 describe("what the table's entries cannot show", () => {
   it("a handler that is not a function is an error naming the pattern and the export", () => {
     const bad = { pattern: "/users/:id", methods: { GET: [() => new Response("ok"), "oops" as unknown as Handler] } };
-    expect(() => createRouter([bad])).toThrow(new TypeError("route /users/:id: onRequestGet[1] is not a function"));
-    expect(() => createRouter([{ pattern: "/", middleware: true, methods: { ANY: 1 as unknown as Handler } }])).toThrow(
+    expect(() => createRouter(planRoutes([bad]))).toThrow(new TypeError("route /users/:id: onRequestGet[1] is not a function"));
+    expect(() => createRouter(planRoutes([{ pattern: "/", middleware: true, methods: { ANY: 1 as unknown as Handler } }]))).toThrow(
       new TypeError("middleware /: onRequest is not a function"),
     );
   });
@@ -289,24 +290,24 @@ describe("what the table's entries cannot show", () => {
     const cache: Handler = () => new Response("cache");
     const mw: Handler = () => new Response("mw");
     const get: Handler = () => new Response("get");
-    const { match } = createRouter([
+    const { match } = createRouter(planRoutes([
       { pattern: "/", middleware: true, methods: { ANY: mw } },
       { pattern: "/page", cache, methods: { GET: get } },
-    ]);
+    ]));
     expect(match("/page", "GET").chain.steps.map((s) => s.run)).toEqual([mw, cache, get]);
     expect(match("/page", "POST").chain.steps.map((s) => s.run)).toEqual([mw]);
   });
 
   it("each step carries the pattern of its own file as functionPath", () => {
-    const { match } = createRouter([
+    const { match } = createRouter(planRoutes([
       { pattern: "/api", middleware: true, methods: { ANY: () => new Response("mw") } },
       { pattern: "/api/items/:id", methods: { GET: () => new Response("get") } },
-    ]);
+    ]));
     expect(match("/api/items/1", "GET").chain.steps.map((s) => s.path)).toEqual(["/api", "/api/items/:id"]);
   });
 
   it("params of one match are not shared with the next", () => {
-    const { match } = createRouter([{ pattern: "/users/:id", methods: { GET: () => new Response("") } }]);
+    const { match } = createRouter(planRoutes([{ pattern: "/users/:id", methods: { GET: () => new Response("") } }]));
     const first = match("/users/1", "GET").params;
     first.id = "changed";
     expect(match("/users/1", "GET").params).toEqual({ id: "1" });

@@ -1,8 +1,11 @@
-// Matching. Literal paths are one Map lookup; the rest walk a tree of path
-// segments built once at start-up, so the cost of a match grows with the depth
-// of the path, never with the number of routes. itty-router was measured in
-// this place and lost at 1,000 routes (it tries each route's RegExp in turn):
-// see bench/README.md.
+// Matching, on the plan `kiln build` wrote: a Map of the literal paths (one
+// lookup) and a tree of path segments for the rest, so the cost of a match
+// grows with the depth of the path, never with the number of routes. The
+// build decides the tree, the literal map and the middleware around each file
+// (src/compiler/route-plan.ts); the Worker only reads them, and makes each
+// file's chains on the first request that needs them. itty-router was
+// measured in this place and lost at 1,000 routes (it tries each route's
+// RegExp in turn): see bench/README.md.
 import { mergeDeclarations, type Declarations } from "./declarations.js";
 import { handlerExport, parsePattern } from "./routing.js";
 import type { Handler } from "./types.js";
@@ -19,6 +22,42 @@ export interface RouteEntry {
   cache?: Handler;
   /** The file's declarations (declarations.ts): for a _middleware, its folder's. */
   declares?: Declarations;
+  /** The _middleware rows that run around this route, outermost first (left out when none). */
+  around?: number[];
+}
+
+/** A folder of the route tree. Rows are indexes into the plan's entries; -1 is none. */
+export interface Node {
+  route: number;
+  children: Map<string, Node> | undefined;
+  param: Node | undefined;
+  /** The [[catchall]] file in this folder. */
+  catchall: number;
+  /** The _middleware rows of this folder and the folders above it, outermost first. */
+  middleware: number[];
+  /** The params down to this folder: for the middleware of a path no route serves. */
+  names: string[];
+  /** Chains for paths that end under this folder without matching a route, by method. */
+  unmatched: Map<string, Chain> | undefined;
+}
+
+const NONE: never[] = [];
+
+/**
+ * A tree node as the entry spells it, tersely (0 for none, children as pairs),
+ * since every byte of the entry is parsed at each cold start. Every field is
+ * set, so all nodes share one shape and the walk stays monomorphic.
+ */
+export function node(route = -1, children?: [string, Node][] | 0, param?: Node | 0, catchall = -1, middleware: number[] = NONE, names: string[] = NONE): Node {
+  return { route, children: children ? new Map(children) : undefined, param: param || undefined, catchall, middleware, names, unmatched: undefined };
+}
+
+/** What `kiln build` decides about the routes, emitted as data in the entry. */
+export interface RoutePlan {
+  entries: RouteEntry[];
+  tree: Node;
+  /** Paths with no params → their route row. */
+  literal: Map<string, number>;
 }
 
 export interface Step {
@@ -44,28 +83,13 @@ export interface Chain {
   pattern: string | undefined;
 }
 
-/** A route, catch-all or middleware file, placed at its node of the tree. */
-interface PlacedFile {
-  pattern: string;
-  cache: Handler | undefined;
-  declares: Declarations | undefined;
+/** A row's handlers as steps, and its chains by method: made on the first request that reaches the row. */
+interface Placed {
+  /** The names of the pattern's params, in order. */
   names: string[];
   methods: Record<string, Step[]>;
-  /** The tree nodes from the root to this file's folder, for the middleware around it. */
-  nodes: Node[];
   chains: Map<string, Chain>;
   allow: string;
-}
-
-interface Node {
-  children: Map<string, Node>;
-  param?: Node;
-  route?: PlacedFile;
-  catchall?: PlacedFile;
-  middleware?: PlacedFile;
-  /** Chains for paths that end under this node without matching a route. */
-  unmatched: Map<string, Chain>;
-  names: string[];
 }
 
 export interface Match {
@@ -76,39 +100,39 @@ export interface Match {
 /** A path whose percent-encoding does not decode. */
 export class BadPathError extends Error {}
 
-// Every field is set from the start, so all nodes share one shape and the walk's property reads stay monomorphic.
-const newNode = (names: string[]): Node => ({
-  children: new Map(),
-  param: undefined,
-  route: undefined,
-  catchall: undefined,
-  middleware: undefined,
-  unmatched: new Map(),
-  names,
-});
+const where = (entry: RouteEntry) => `${entry.middleware ? "middleware" : "route"} ${entry.pattern}`;
 
-function toSteps(entry: RouteEntry): Record<string, Step[]> {
-  const methods: Record<string, Step[]> = Object.create(null);
-  for (const [method, value] of Object.entries(entry.methods)) {
+/** At start-up, so a broken export stops the Worker with its route's name instead of failing one request later. */
+function checkEntry(entry: RouteEntry): void {
+  for (const method in entry.methods) {
+    const value = entry.methods[method];
     const list = Array.isArray(value) ? value : [value];
-    list.forEach((fn, i) => {
-      if (typeof fn !== "function") {
-        const name = handlerExport(method);
-        throw new TypeError(`${entry.middleware ? "middleware" : "route"} ${entry.pattern}: ${name}${Array.isArray(value) ? `[${i}]` : ""} is not a function`);
-      }
-    });
-    const name = handlerExport(method);
-    methods[method] = list.map((run, i) => ({ run, path: entry.pattern, name: Array.isArray(value) ? `${name}[${i}]` : name, file: entry.file }));
+    for (let i = 0; i < list.length; i++) {
+      if (typeof list[i] !== "function") throw new TypeError(`${where(entry)}: ${handlerExport(method)}${Array.isArray(value) ? `[${i}]` : ""} is not a function`);
+    }
   }
-  return methods;
+  const csrf = entry.declares?.csrf;
+  if (csrf !== undefined && typeof csrf !== "boolean") throw new TypeError(`${where(entry)}: csrf must be true or false`);
+  const bodyLimit = entry.declares?.bodyLimit;
+  if (bodyLimit !== undefined && !(Number.isSafeInteger(bodyLimit) && (bodyLimit as number) >= 0)) {
+    throw new TypeError(`${where(entry)}: bodyLimit must be a whole number of bytes`);
+  }
 }
 
-function allowHeader(methods: Record<string, Step[]>): string {
-  const allow = new Set(Object.keys(methods));
+function place(entry: RouteEntry): Placed {
+  const methods: Record<string, Step[]> = Object.create(null);
+  const allow = new Set<string>();
+  for (const method in entry.methods) {
+    const value = entry.methods[method];
+    const name = handlerExport(method);
+    const list = Array.isArray(value) ? value : [value];
+    methods[method] = list.map((run, i) => ({ run, path: entry.pattern, name: Array.isArray(value) ? `${name}[${i}]` : name, file: entry.file }));
+    if (method !== "ANY") allow.add(method);
+  }
   if (allow.has("GET")) allow.add("HEAD");
   allow.add("OPTIONS");
-  allow.delete("ANY");
-  return [...allow].join(", ");
+  const names = parsePattern(entry.pattern).flatMap((seg) => (seg.kind === "literal" ? [] : [seg.name]));
+  return { names, methods, chains: new Map(), allow: [...allow].join(", ") };
 }
 
 /** The handlers a file has for a method: its own, GET's for HEAD, else onRequest's. */
@@ -116,125 +140,52 @@ function stepsFor(methods: Record<string, Step[]>, method: string): Step[] | und
   return methods[method] ?? (method === "HEAD" ? methods.GET : undefined) ?? methods.ANY;
 }
 
-/** A chain's declarations, from its folders' _middleware files and the file's own. */
-function chainDeclarations(nodes: Node[], own: Declarations | undefined): Pick<Chain, "declared" | "csrf"> {
-  const declared = mergeDeclarations([...nodes.map((n) => n.middleware?.declares), own]);
-  return { declared, csrf: declared.csrf !== false };
-}
+export function createRouter({ entries, tree, literal }: RoutePlan) {
+  for (const entry of entries) checkEntry(entry);
+  const placed: Placed[] = [];
+  const placedAt = (row: number) => (placed[row] ??= place(entries[row]));
+  const anyMiddleware = entries.some((e) => e.middleware);
 
-function middlewareSteps(nodes: Node[], method: string): Step[] {
-  const steps: Step[] = [];
-  for (const node of nodes) {
-    const own = node.middleware && stepsFor(node.middleware.methods, method);
-    if (own) steps.push(...own);
-  }
-  return steps;
-}
-
-/** The segment tree and the map of literal paths, built once at start-up. */
-interface Tree {
-  root: Node;
-  literal: Map<string, PlacedFile>;
-  /** Without middleware, an unmatched path runs nothing. */
-  anyMiddleware: boolean;
-}
-
-/** Puts a file at its node: folders are literal or [param] nodes; a [[catchall]] file sits in its parent folder. */
-function place(tree: Tree, entry: RouteEntry): void {
-  let node = tree.root;
-  const nodes = [node];
-  const names: string[] = [];
-  let catchall = false;
-  for (const seg of parsePattern(entry.pattern)) {
-    if (seg.kind === "catchall") {
-      names.push(seg.name);
-      catchall = true;
-      continue;
+  /** The middleware's steps for a method, and the declarations in force (the nearest wins). */
+  function around(rows: number[], method: string, own: RouteEntry | undefined): Pick<Chain, "steps" | "declared" | "csrf"> {
+    const steps: Step[] = [];
+    for (const row of rows) {
+      const mine = stepsFor(placedAt(row).methods, method);
+      if (mine) steps.push(...mine);
     }
-    if (seg.kind === "param") names.push(seg.name);
-    let next = seg.kind === "param" ? node.param : node.children.get(seg.value);
-    if (!next) {
-      next = newNode([...names]);
-      if (seg.kind === "param") node.param = next;
-      else node.children.set(seg.value, next);
+    const declared = mergeDeclarations([...rows.map((row) => entries[row].declares), own?.declares]);
+    return { steps, declared, csrf: declared.csrf !== false };
+  }
+
+  /** What runs for a route row and a method, made on the first request that needs it, then kept. */
+  function chainOf(row: number, method: string): Chain {
+    const file = placedAt(row);
+    const known = file.chains.get(method);
+    if (known) return known;
+    const entry = entries[row];
+    const own = stepsFor(file.methods, method);
+    const chain: Chain = { ...around(entry.around ?? NONE, method, entry), end: own ? "assets" : method === "OPTIONS" ? "options" : "405", allow: file.allow, pattern: entry.pattern };
+    if (own && entry.cache) chain.steps.push({ run: entry.cache, path: entry.pattern });
+    if (own) chain.steps.push(...own);
+    file.chains.set(method, chain);
+    return chain;
+  }
+
+  /** No route matched: the middleware of the folders the path goes through still runs, then the assets. */
+  function unmatched(segs: string[], method: string): Match {
+    if (!anyMiddleware) return TO_ASSETS; // nothing runs, so nothing can change the shared params
+    const values: string[] = [];
+    let at = tree;
+    for (const seg of segs) {
+      const next = at.children?.get(seg) ?? (seg !== "" ? at.param : undefined);
+      if (!next) break;
+      if (next === at.param) values.push(seg);
+      at = next;
     }
-    nodes.push((node = next));
+    let chain = at.unmatched?.get(method);
+    if (!chain) (at.unmatched ??= new Map()).set(method, (chain = { ...around(at.middleware, method, undefined), end: "assets", allow: "", pattern: undefined }));
+    return { chain, params: toParams(at.names, values) };
   }
-  const csrf = entry.declares?.csrf;
-  if (csrf !== undefined && typeof csrf !== "boolean") throw new TypeError(`${entry.middleware ? "middleware" : "route"} ${entry.pattern}: csrf must be true or false`);
-  const bodyLimit = entry.declares?.bodyLimit;
-  if (bodyLimit !== undefined && !(Number.isSafeInteger(bodyLimit) && (bodyLimit as number) >= 0)) {
-    throw new TypeError(`${entry.middleware ? "middleware" : "route"} ${entry.pattern}: bodyLimit must be a whole number of bytes`);
-  }
-  const methods = toSteps(entry);
-  const file: PlacedFile = { pattern: entry.pattern, cache: entry.cache, declares: entry.declares, names, methods, nodes, chains: new Map(), allow: allowHeader(methods) };
-  if (entry.middleware) node.middleware = file;
-  else if (catchall) node.catchall = file;
-  else {
-    node.route = file;
-    if (names.length === 0) tree.literal.set(entry.pattern, file);
-  }
-}
-
-/** What runs for a file and a method, made on the first request that needs it, then kept. */
-function routeChain(file: PlacedFile, method: string): Chain {
-  const own = stepsFor(file.methods, method);
-  const end = own ? "assets" : method === "OPTIONS" ? "options" : "405";
-  const steps = middlewareSteps(file.nodes, method);
-  if (own && file.cache) steps.push({ run: file.cache, path: file.pattern });
-  if (own) steps.push(...own);
-  const chain: Chain = { steps, end, allow: file.allow, ...chainDeclarations(file.nodes, file.declares), pattern: file.pattern };
-  file.chains.set(method, chain);
-  return chain;
-}
-
-/** Segment by segment, in routing.ts's precedence: a literal, then [param], then [[catchall]]; backtracks when a branch dead-ends. */
-function walk(node: Node, segs: string[], i: number, values: (string | string[])[], depth: number): PlacedFile | undefined {
-  if (i === segs.length) {
-    if (node.route) return node.route;
-    if (node.catchall) values[depth] = [];
-    return node.catchall;
-  }
-  const seg = segs[i];
-  const child = node.children.get(seg);
-  let found = child && walk(child, segs, i + 1, values, depth);
-  if (found) return found;
-  if (node.param && seg !== "" && (found = walk(node.param, segs, i + 1, values, depth + 1))) {
-    values[depth] = seg;
-    return found;
-  }
-  if (node.catchall) {
-    const rest = segs.slice(i);
-    if (!rest.includes("")) {
-      values[depth] = rest;
-      return node.catchall;
-    }
-  }
-  return undefined;
-}
-
-const TO_ASSETS: Match = { chain: { steps: [], end: "assets", allow: "", declared: {}, csrf: true, pattern: undefined }, params: {} };
-
-/** No route matched: the middleware of the folders the path goes through still runs, then the assets. */
-function unmatched(tree: Tree, segs: string[], method: string): Match {
-  if (!tree.anyMiddleware) return TO_ASSETS; // nothing runs, so nothing can change the shared params
-  const nodes = [tree.root];
-  const values: string[] = [];
-  let node = tree.root;
-  for (const seg of segs) {
-    const next = node.children.get(seg) ?? (seg !== "" ? node.param : undefined);
-    if (!next) break;
-    if (next === node.param) values.push(seg);
-    nodes.push((node = next));
-  }
-  let chain = node.unmatched.get(method);
-  if (!chain) node.unmatched.set(method, (chain = { steps: middlewareSteps(nodes, method), end: "assets", allow: "", ...chainDeclarations(nodes, undefined), pattern: undefined }));
-  return { chain, params: toParams(node.names, values) };
-}
-
-export function createRouter(entries: RouteEntry[]) {
-  const tree: Tree = { root: newNode([]), literal: new Map(), anyMiddleware: entries.some((e) => e.middleware) };
-  for (const entry of entries) place(tree, entry);
 
   /** Finds what runs for a pathname (as in request.url: still percent-encoded). */
   function match(pathname: string, method: string): Match {
@@ -242,19 +193,46 @@ export function createRouter(entries: RouteEntry[]) {
     const path = last > 0 && pathname.charCodeAt(last) === 47 /* / */ ? pathname.slice(0, last) : pathname;
     const encoded = path.includes("%");
     if (!encoded) {
-      const file = tree.literal.get(path);
-      if (file) return { chain: file.chains.get(method) ?? routeChain(file, method), params: {} };
+      const row = literal.get(path);
+      if (row !== undefined) return { chain: chainOf(row, method), params: {} };
     }
     const segs = path === "/" ? [] : path.slice(1).split("/");
     if (encoded) for (let i = 0; i < segs.length; i++) segs[i] = decodeSegment(segs[i]);
     const values: (string | string[])[] = [];
-    const file = walk(tree.root, segs, 0, values, 0);
-    if (!file) return unmatched(tree, segs, method);
-    return { chain: file.chains.get(method) ?? routeChain(file, method), params: toParams(file.names, values) };
+    const row = walk(tree, segs, 0, values, 0);
+    if (row < 0) return unmatched(segs, method);
+    return { chain: chainOf(row, method), params: toParams(placedAt(row).names, values) };
   }
 
   return { match };
 }
+
+/** Segment by segment, in routing.ts's precedence: a literal, then [param], then [[catchall]]; backtracks when a branch dead-ends. */
+function walk(at: Node, segs: string[], i: number, values: (string | string[])[], depth: number): number {
+  if (i === segs.length) {
+    if (at.route >= 0) return at.route;
+    if (at.catchall >= 0) values[depth] = [];
+    return at.catchall;
+  }
+  const seg = segs[i];
+  const child = at.children?.get(seg);
+  let found = child ? walk(child, segs, i + 1, values, depth) : -1;
+  if (found >= 0) return found;
+  if (at.param && seg !== "" && (found = walk(at.param, segs, i + 1, values, depth + 1)) >= 0) {
+    values[depth] = seg;
+    return found;
+  }
+  if (at.catchall >= 0) {
+    const rest = segs.slice(i);
+    if (!rest.includes("")) {
+      values[depth] = rest;
+      return at.catchall;
+    }
+  }
+  return -1;
+}
+
+const TO_ASSETS: Match = { chain: { steps: [], end: "assets", allow: "", declared: {}, csrf: true, pattern: undefined }, params: {} };
 
 function toParams(names: string[], values: (string | string[])[]): Record<string, string | string[]> {
   const params: Record<string, string | string[]> = {};

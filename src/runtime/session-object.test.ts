@@ -6,6 +6,7 @@ import { createHandler } from "./handler.js";
 import { KilnSessionStore, objectStore } from "./session-object.js";
 import { createSessions, type SessionChanges } from "./session.js";
 import type { Handler } from "./types.js";
+import { planRoutes } from "../compiler/route-plan.js";
 
 function memoryStorage() {
   const map = new Map<string, unknown>();
@@ -157,7 +158,7 @@ function app() {
   const clock = { ms: Math.floor(Date.now() / 1000) * 1000 };
   let open!: () => void;
   const gate = new Promise<void>((resolve) => (open = resolve));
-  const handler = createHandler(
+  const handler = createHandler(planRoutes(
     [
       route("/set", async ({ request, session }) => {
         const { key, value } = (await request.json()) as { key: string; value: unknown };
@@ -181,7 +182,7 @@ function app() {
         await session.set("a", "after the logout");
         return Response.json({ a: (await session.get("a")) ?? null });
       }),
-    ],
+    ]),
     { sessions: createSessions({ store: () => objectStore(ns), now: () => clock.ms }) },
   );
   const env = { SESSION_SECRET: SECRET, DEBUG: "true", KILN_LOG: "off" };

@@ -20,17 +20,26 @@ export interface StaticFilesInput {
   spa?: boolean;
 }
 
-export interface StaticFiles {
+type Env = Record<string, unknown>;
+
+/** The code for what only some apps have; the entry passes each part in only when the build saw a use for it. */
+export interface StaticFilesParts {
+  /** Renders a listing: listings are on (src/runtime/listing.ts). */
+  listing?: (key: string, entries: string[]) => Response;
+  /** Serves public/404.html and its kind: public/ has one (`pageFromAssets`). */
+  statusPages?: typeof pageFromAssets;
+  /** Serves a single-page app's shell: the app is one (`appShell`). */
+  spa?: typeof appShell;
+}
+
+export interface StaticFiles extends StaticFilesParts {
   keys: Set<string> | undefined;
   pages: number[];
   listings: Record<string, string[]> | undefined;
-  spa: boolean;
-  /** Renders a listing; the entry passes it in only when listings are on (src/runtime/listing.ts). */
-  listing: ((key: string, entries: string[]) => Response) | undefined;
 }
 
-export function staticFiles(input: StaticFilesInput = {}, listing?: StaticFiles["listing"]): StaticFiles {
-  return { keys: input.keys && new Set(input.keys), pages: input.pages ?? [], listings: input.listings, spa: input.spa ?? false, listing };
+export function staticFiles(input: StaticFilesInput = {}, parts: StaticFilesParts = {}): StaticFiles {
+  return { keys: input.keys && new Set(input.keys), pages: input.pages ?? [], listings: input.listings, ...parts };
 }
 
 /**
@@ -77,11 +86,15 @@ function decodedKey(path: string): string | null {
  */
 export function statusPage(
   request: Request,
-  env: Record<string, unknown>,
+  env: Env,
   files: StaticFiles,
   status: number,
   accept = request.headers.get("accept"),
 ): Promise<Response> | undefined {
+  return files.statusPages?.(request, env, files, status, accept);
+}
+
+export function pageFromAssets(request: Request, env: Env, files: StaticFiles, status: number, accept: string | null): Promise<Response> | undefined {
   const assets = env.ASSETS as AssetsBinding | undefined;
   if (!files.pages.includes(status) || !assets || !accept?.includes("text/html")) return undefined;
   const method = request.method === "HEAD" ? "HEAD" : "GET";
@@ -97,10 +110,11 @@ export function statusPage(
  * clients that ask for it, else plain text; `no-store`, like every answer
  * the framework makes itself.
  */
-export function notFound(request: Request, env: Record<string, unknown>, files: StaticFiles): Promise<Response> | Response {
+export function notFound(request: Request, env: Env, files: StaticFiles): Promise<Response> | Response {
   // Accept is read once: a header read costs a trip into the runtime.
   const accept = request.headers.get("accept");
-  if (files.spa && isNavigation(request, accept)) return appShell(request, env, files, accept);
+  const shell = files.spa?.(request, env, accept);
+  if (shell) return shell;
   return statusPage(request, env, files, 404, accept) ?? notFoundResponse(request, accept);
 }
 
@@ -111,7 +125,8 @@ function isNavigation(request: Request, accept: string | null): boolean {
 }
 
 /** public/index.html with status 200, as Pages serves a single-page app; the client-side router takes the path from there. */
-function appShell(request: Request, env: Record<string, unknown>, files: StaticFiles, accept: string | null): Promise<Response> {
+export function appShell(request: Request, env: Env, accept: string | null): Promise<Response> | undefined {
+  if (!isNavigation(request, accept)) return undefined;
   const assets = env.ASSETS as AssetsBinding;
   return assets
     .fetch(new Request(new URL("/", request.url), { method: request.method }))
@@ -122,7 +137,7 @@ function appShell(request: Request, env: Record<string, unknown>, files: StaticF
 /** `path` is request.url's path when the caller has it already (reading request.url again costs a copy). */
 export function fromAssets(
   request: Request,
-  env: Record<string, unknown>,
+  env: Env,
   files: StaticFiles,
   path = pathOf(request.url),
 ): Promise<Response> | Response {
@@ -139,7 +154,7 @@ export function fromAssets(
 export function endOfChain(
   chain: Chain,
   request: Request,
-  env: Record<string, unknown>,
+  env: Env,
   files: StaticFiles,
   path?: string,
 ): Promise<Response> | Response {
