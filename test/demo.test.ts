@@ -28,6 +28,19 @@ class Visitor {
   }
 }
 
+/** The cart page's lines: each product's name, and the quantity in its field (the one place it shows). */
+function cartOf(html: string): Record<string, number> {
+  const lines = [...html.matchAll(/<li><span class="name">([^<]*)<\/span>([\s\S]*?)<\/li>/g)];
+  return Object.fromEntries(lines.map(([, name, rest]) => [name, Number(/value="(\d+)" aria-label="quantity"/.exec(rest)![1])]));
+}
+
+/** The hidden fields of the form whose button says `button`, on the cart line of `name`. */
+function formOf(html: string, name: string, button: string): Record<string, string> {
+  const line = [...html.matchAll(/<li><span class="name">([^<]*)<\/span>([\s\S]*?)<\/li>/g)].find(([, n]) => n === name)![2];
+  const form = [...line.matchAll(/<form method="post" action="\/cart"[^>]*>([\s\S]*?)<\/form>/g)].find(([, body]) => body.includes(`>${button}</button>`))![1];
+  return Object.fromEntries([...form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map(([, k, v]) => [k, v]));
+}
+
 /** A visitor logged in with the demo account, which has the admin role. */
 async function admin(): Promise<Visitor> {
   const visitor = new Visitor();
@@ -48,14 +61,37 @@ describe("the demo shop", () => {
     expect((await visitor.post("/cart", { product: "mug" })).status).toBe(303);
     await visitor.post("/cart", { product: "mug" });
     let cart = await visitor.page("/cart");
-    expect(cart).toContain("Stoneware mug × 2");
+    expect(cartOf(cart)).toEqual({ "Stoneware mug": 2 });
     expect(cart).toContain("Stoneware mug: 2 in your cart");
     await visitor.post("/cart", { product: "bowl", quantity: "3" });
-    expect(await visitor.page("/cart")).toContain("Glazed bowl × 3");
+    expect(cartOf(await visitor.page("/cart"))).toEqual({ "Stoneware mug": 2, "Glazed bowl": 3 });
     await visitor.post("/cart", { product: "mug", quantity: "0" });
     cart = await visitor.page("/cart");
-    expect(cart).not.toContain("Stoneware mug ×");
-    expect(cart).toContain("Cart (3)");
+    expect(cartOf(cart)).toEqual({ "Glazed bowl": 3 });
+    expect(cart).toContain('<a href="/cart">Cart (3)</a>');
+  });
+
+  it("has a Remove button on each cart line that takes that line out, and shows each quantity once", async () => {
+    const visitor = new Visitor();
+    await visitor.post("/cart", { product: "mug", quantity: "2" });
+    await visitor.post("/cart", { product: "vase" });
+    let cart = await visitor.page("/cart");
+    for (const [, line] of cart.matchAll(/<li><span class="name">([\s\S]*?)<\/li>/g)) expect(line.replace(/<[^>]*>/g, "")).not.toMatch(/\d/); // the quantity is only in its field
+    const remove = formOf(cart, "Stoneware mug", "Remove");
+    expect(remove).toMatchObject({ product: "mug", quantity: "0", csrf_token: expect.any(String) });
+    const removed = await visitor.post("/cart", remove);
+    expect(removed.status).toBe(303);
+    expect(removed.headers.get("location")).toBe("/cart");
+    cart = await visitor.page("/cart");
+    expect(cartOf(cart)).toEqual({ "Raku vase": 1 });
+    expect(cart).toContain('<p class="notice">Removed Stoneware mug</p>');
+    // A browser without Fetch Metadata sends the form's CSRF token: the last line goes too, and the cart says it is empty.
+    const last = await visitor.request("/cart", { method: "POST", body: new URLSearchParams(formOf(cart, "Raku vase", "Remove")) });
+    expect(last.status).toBe(303);
+    cart = await visitor.page("/cart");
+    expect(cartOf(cart)).toEqual({});
+    expect(cart).toContain("Your cart is empty.");
+    expect(cart).toContain('<a href="/cart">Cart</a>');
   });
 
   it("refuses a product that does not exist and a bad quantity, with the error beside the field", async () => {
@@ -72,7 +108,7 @@ describe("the demo shop", () => {
       expect(page).toContain(`value="${quantity}" aria-label="quantity" aria-invalid="true" aria-describedby="quantity-error-mug"><button>Update</button>`);
       expect(page).toContain('<span class="error" id="quantity-error-mug">Enter a whole number from 0 to 99.</span>');
     }
-    expect(await visitor.page("/cart")).toContain("Stoneware mug × 1");
+    expect(cartOf(await visitor.page("/cart"))).toEqual({ "Stoneware mug": 1 });
   });
 
   it("checks the session's CSRF token on the cart's forms when the browser sends no Fetch Metadata", async () => {
@@ -82,7 +118,7 @@ describe("the demo shop", () => {
     expect((await old({ product: "bowl" })).status).toBe(403);
     const token = /name="csrf_token" value="([^"]+)"/.exec(await visitor.page("/"))![1];
     expect((await old({ product: "bowl", csrf_token: token })).status).toBe(303);
-    expect(await visitor.page("/cart")).toContain("Glazed bowl × 1");
+    expect(cartOf(await visitor.page("/cart"))).toEqual({ "Stoneware mug": 1, "Glazed bowl": 1 });
     expect(await new Visitor().page("/")).not.toContain("csrf_token"); // no session, no token: looking starts no session
   });
 
@@ -102,7 +138,7 @@ describe("the demo shop", () => {
     expect(visitor.cookie).toBe("kiln_session=");
     const after = await visitor.page("/");
     expect(after).toContain("Log in");
-    expect(after).toContain("Cart (0)");
+    expect(after).toContain('<a href="/cart">Cart</a>');
   });
 });
 
@@ -138,6 +174,46 @@ describe("the demo's members area and static files", () => {
     const missing = await app.fetch("/no-such-pot", { headers: { accept: "text/html" } });
     expect(missing.status).toBe(404);
     expect(await missing.text()).toContain("This page is not on the shelf");
+  });
+});
+
+describe("the demo's header, the same on every page", () => {
+  const headerOf = (html: string) => /<header>[\s\S]*?<\/header>/.exec(html)?.[0];
+  const headOf = (html: string) => /<head>[\s\S]*?<\/head>/.exec(html)![0];
+
+  it("is the layout's on the cached pages and on the static 404 and 500 pages, with the site's stylesheet", async () => {
+    const home = await navigate(app, "/");
+    const header = headerOf(home.body)!;
+    expect(header).toContain('<a href="/login">Log in</a>');
+    for (const path of ["/products", "/products/mug", "/products/teapot", "/about", "/login", "/no-such-pot", "/500"]) {
+      const page = await navigate(app, path);
+      expect(headerOf(page.body), path).toBe(header);
+      expect(headOf(page.body), path).toContain('<link rel="stylesheet" href="/style.css">');
+      expect(headOf(page.body), path).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
+    }
+    expect((await navigate(app, "/no-such-pot")).status).toBe(404);
+  });
+
+  it("is this visitor's on every page: the pages the same for everyone load it from /header", async () => {
+    const visitor = await admin();
+    await visitor.post("/cart", { product: "mug", quantity: "2" });
+    const header = headerOf(await visitor.page("/"))!;
+    expect(header).toContain("Signed in as demo@kiln.dev");
+    expect(header).toContain('<a href="/admin">Admin</a>');
+    expect(header).toContain('<a href="/cart">Cart (2)</a>');
+    expect((await visitor.page("/header")).trim()).toBe(header);
+    for (const path of ["/cart", "/about", "/members", "/admin", "/admin/products/mug/picture", "/admin/products/teapot/picture"]) expect(headerOf(await visitor.page(path)), path).toBe(header);
+    const fragment = await visitor.request("/header");
+    expect(fragment.headers.get("cache-control")).toBe("private, no-store");
+    // The cached catalog and the static pages show the plain header, and ask /header for this one.
+    for (const path of ["/products", "/no-such-pot", "/500"]) {
+      const body = await (await visitor.request(path, { headers: { accept: "text/html" } })).text();
+      expect(headerOf(body), path).toBe(headerOf((await navigate(app, "/")).body));
+      expect(headOf(body), path).toContain('<script src="/header.js" defer></script>');
+    }
+    const plain = await app.fetch("/header");
+    expect((await plain.text()).trim()).toBe(headerOf((await navigate(app, "/")).body));
+    expect(plain.headers.has("set-cookie")).toBe(false); // asking starts no session
   });
 });
 
@@ -366,7 +442,7 @@ describe("the demo's checkout: stock in a Durable Object, orders through a queue
     const page = await recorded(visitor, location);
     expect(page).toContain("<li>Glazed bowl × 2: $48</li>");
     expect(page).toContain("Thank you for your order from the kiln demo shop:</p>");
-    expect(page).toContain("Cart (0)");
+    expect(page).toContain('<a href="/cart">Cart</a>'); // the cart is empty: no count
     expect(await stock("bowl")).toBe(3);
   });
 
@@ -395,7 +471,7 @@ describe("the demo's checkout: stock in a Durable Object, orders through a queue
     const loser = answers[0].headers.get("location") === "/cart" ? a : b;
     const cart = await loser.page("/cart");
     expect(cart).toContain("Sorry: Raku vase is sold out until tomorrow.");
-    expect(cart).toContain("Raku vase × 1");
+    expect(cartOf(cart)).toEqual({ "Raku vase": 1 });
     expect(await stock("vase")).toBe(0);
   });
 

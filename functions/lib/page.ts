@@ -1,4 +1,4 @@
-// What every page of the demo passes to templates/layout.html about the visitor.
+// What every page of the demo passes about the visitor, for the header (templates/header.html, through layout.html or /header).
 import { currentUser, type Session } from "kiln";
 import { cartCount, type Cart } from "./catalog.ts";
 

@@ -18,8 +18,8 @@ const Upload = z.object({
 async function page(context: EventContext<Env, "admin/products/[id]/picture.ts">, errors: Record<string, string[]> = {}, status = 200) {
   const { params, env, session, render } = context;
   const product = await findProduct(env, params.id);
-  if (!product) return render("picture.html", { product }, { status: 404 });
   const seen = await visitor(session);
+  if (!product) return render("picture.html", { ...seen, product }, { status: 404 });
   const has_picture = !!(await env.PICTURES.head(pictureKey(product.id)));
   return render("picture.html", { ...seen, product, has_picture, errors, max_mb: MAX_PICTURE / 1e6, csrf_token: await formToken(session, seen) }, { status });
 }
