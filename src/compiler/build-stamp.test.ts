@@ -41,6 +41,14 @@ async function stampedBuild(options: StampOptions): Promise<void> {
 const unchanged = (options: StampOptions) => new BuildStamp(options).unchanged();
 
 describe("BuildStamp", () => {
+  it("holds only for the repeat that follows a build within seconds: a new wrangler dev later builds and says so", async () => {
+    const root = makeApp();
+    const options = { root, args: ["build"], dev: true };
+    await stampedBuild(options);
+    expect(new BuildStamp(options).unchanged(Date.now() + 20_000)).toBe(true);
+    expect(new BuildStamp(options).unchanged(Date.now() + 40_000)).toBe(false);
+  });
+
   it("holds after a build until a file of functions/, templates/ or public/ is edited, added or deleted", async () => {
     const root = makeApp();
     const options = { root, args: ["build"], dev: true };

@@ -26,6 +26,9 @@ export interface StampOptions {
   dev: boolean;
 }
 
+/** How soon after a build wrangler's repeat of it comes, at most: its watcher's first scan of watch_dir. */
+const REPEAT_WINDOW_MS = 30_000;
+
 /** Size and mtime, or null for a file that is not there. */
 type FileState = [number, number] | null;
 
@@ -45,8 +48,13 @@ export class BuildStamp {
     this.before = JSON.stringify(this.inputs());
   }
 
-  /** Whether the last build wrote this stamp from these very inputs, and its outputs are as it left them. */
-  unchanged(): boolean {
+  /**
+   * Whether the last build wrote this stamp moments ago from these very inputs, and its outputs
+   * are as it left them. Only moments ago: wrangler's repeat follows its first build within
+   * seconds, and a new `wrangler dev` later on builds and says what it built.
+   */
+  unchanged(now = Date.now()): boolean {
+    if (!(statSync(this.file, { throwIfNoEntry: false })?.mtimeMs! > now - REPEAT_WINDOW_MS)) return false;
     const outputs = this.outputs();
     if (!outputs[this.outFile] || !outputs[join(dirname(this.outFile), "routes.d.ts")]) return false;
     return readText(this.file) === stampText(this.before, outputs);
