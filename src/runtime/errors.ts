@@ -27,9 +27,9 @@ export function isPageLoad(request: Request, accept: string | null): boolean {
 }
 
 /** The plain 404, the commonest answer of all: Accept is passed in, as the caller has read it already. */
-export function notFoundResponse(request: Request, accept: string | null): Response {
+export function notFoundResponse(request: Request, accept: string | null, method = request.method): Response {
   if (wantsJson(accept)) return errorResponse(request, 404, "Not Found");
-  return new Response(request.method === "HEAD" ? null : "Not Found\n", { status: 404, headers: NO_STORE });
+  return new Response(method === "HEAD" ? null : "Not Found\n", { status: 404, headers: NO_STORE });
 }
 
 export function errorResponse(

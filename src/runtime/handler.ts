@@ -120,7 +120,7 @@ export function createHandler(plan: RoutePlan, options: AppOptions = {}) {
     // Access is checked before any middleware runs, as the cross-site check is; it guards static files too.
     const rule = found.chain.declared.access;
     // Nothing to run (no route, no middleware, no access rule): straight to the assets or the 405.
-    if (found.chain.steps.length === 0 && rule === undefined) return endOfChain(found.chain, request, env, files, path);
+    if (found.chain.steps.length === 0 && rule === undefined) return endOfChain(found.chain, request, env, files, path, method);
     const run = new ChainRun(found.chain, env, ec, found.params, app, request);
     if (seen) {
       (seen.run = run).requestId = seen.requestId;

@@ -110,12 +110,12 @@ export function pageFromAssets(request: Request, env: Env, files: StaticFiles, s
  * clients that ask for it, else plain text; `no-store`, like every answer
  * the framework makes itself.
  */
-export function notFound(request: Request, env: Env, files: StaticFiles): Promise<Response> | Response {
+export function notFound(request: Request, env: Env, files: StaticFiles, method = request.method): Promise<Response> | Response {
   // Accept is read once: a header read costs a trip into the runtime.
   const accept = request.headers.get("accept");
   const shell = files.spa?.(request, env, accept);
   if (shell) return shell;
-  return statusPage(request, env, files, 404, accept) ?? notFoundResponse(request, accept);
+  return statusPage(request, env, files, 404, accept) ?? notFoundResponse(request, accept, method);
 }
 
 /** A GET or HEAD page load: only those get a single-page app's shell. */
@@ -134,20 +134,21 @@ export function appShell(request: Request, env: Env, accept: string | null): Pro
 }
 
 
-/** `path` is request.url's path when the caller has it already (reading request.url again costs a copy). */
+/** `path` and `method` are request.url's path and request.method when the caller has them already: each read of a Request's property is a trip into the runtime. */
 export function fromAssets(
   request: Request,
   env: Env,
   files: StaticFiles,
   path = pathOf(request.url),
+  method?: string,
 ): Promise<Response> | Response {
   const binding = env.ASSETS as AssetsBinding | undefined;
   const key = decodedKey(path);
-  if (key === null || !binding) return notFound(request, env, files);
+  if (key === null || !binding) return notFound(request, env, files, method);
   const list = files.listings?.[key];
   if (list && files.listing) return files.listing(key, list);
   // Ask the assets only when the build's list says a file may answer (or there is no list).
-  if (files.keys && !files.keys.has(key)) return notFound(request, env, files);
+  if (files.keys && !files.keys.has(key)) return notFound(request, env, files, method);
   return binding.fetch(request).then((response) => (response.status === 404 ? notFound(request, env, files) : response));
 }
 
@@ -157,8 +158,9 @@ export function endOfChain(
   env: Env,
   files: StaticFiles,
   path?: string,
+  method?: string,
 ): Promise<Response> | Response {
-  if (chain.end === "assets") return fromAssets(request, env, files, path);
+  if (chain.end === "assets") return fromAssets(request, env, files, path, method);
   const headers = { allow: chain.allow, "cache-control": "no-store" };
   if (chain.end === "options") return new Response(null, { status: 204, headers });
   return errorResponse(request, 405, "Method Not Allowed", undefined, headers);
