@@ -77,7 +77,7 @@ describe("an app with nothing a cross-site request could change", () => {
       await plain.dispose();
     }
     const { build } = await import("../src/compiler/index.js");
-    expect(readFileSync((await build({ root: readOnly })).outFile, "utf8")).not.toContain("isCsrf");
+    expect(readFileSync((await build({ root: readOnly })).outFile, "utf8")).not.toContain("csrf.js");
     for (const source of [`export const onRequest = () => new Response("");\n`, `export const onRequestDelete = () => new Response("");\n`]) {
       const root = makeApp({ "functions/index.ts": GET, "functions/x.ts": source });
       const changing = await startApp(root);

@@ -102,10 +102,10 @@ export function generateEntry(table: RouteTable, functionsDir: string, outFile: 
   ].filter(Boolean);
   const staticImports = [options.files.pages?.length ? "pageFromAssets" : "", options.files.spa ? "appShell" : ""].filter(Boolean);
   if (staticImports.length) imports.push(`import { ${staticImports.join(", ")} } from ${JSON.stringify(importPath(outDir, STATIC_RUNTIME))};`);
-  // The cross-site check guards handlers that can change something: an app with none ships no code for it.
-  const csrf = [...table.routes, ...table.middleware].some((f) => f.handlers.some((h) => UNSAFE.includes(h.method)));
+  // The cross-site check guards handlers that can change something: an app with none (and no csrf declaration) ships no code for it.
+  const csrf = [...table.routes, ...table.middleware].some((f) => "csrf" in f.declares || f.handlers.some((h) => UNSAFE.includes(h.method)));
   if (options.dev) imports.push(`import { devErrorResponse } from ${JSON.stringify(importPath(outDir, DEV_ERRORS_RUNTIME))};`);
-  if (csrf) imports.push(`import { isCsrf } from ${JSON.stringify(importPath(outDir, CSRF_RUNTIME))};`);
+  if (csrf) imports.push(`import { csrf } from ${JSON.stringify(importPath(outDir, CSRF_RUNTIME))};`);
   if (options.access) imports.push(`import { access } from ${JSON.stringify(importPath(outDir, AUTH_RUNTIME))};`);
   if (table.readsInput) imports.push(`import { input } from ${JSON.stringify(importPath(outDir, INPUT_RUNTIME))};`);
   if (options.security) imports.push(`import { securityHeaders } from ${JSON.stringify(importPath(outDir, SECURITY_RUNTIME))};`);
@@ -138,7 +138,7 @@ export function generateEntry(table: RouteTable, functionsDir: string, outFile: 
     options.sessions ? "sessions" : "",
     etags ? "validate" : "",
     staticParts.length ? `static: { ${staticParts.join(", ")} }` : "",
-    csrf ? "csrf: isCsrf" : "",
+    csrf ? "csrf" : "",
     options.access ? "access" : "",
     table.readsInput ? "input" : "",
     options.security ? "security: securityHeaders()" : "",

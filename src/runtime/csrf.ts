@@ -7,6 +7,7 @@
 // browsers without Fetch Metadata. A request with neither is not a browser's
 // cross-site request (curl, a server) and passes: forms read through a CSRF
 // token cover browsers that send neither.
+import type { RouteEntry } from "./router.js";
 import { hasSessionCookie } from "./session-cookie.js";
 
 const FORM_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data", "text/plain"];
@@ -36,3 +37,17 @@ export function isCsrf(request: Request, method: string): boolean {
   const headers = request.headers;
   return (method === "POST" && isFormLike(headers.get("content-type"))) || hasSessionCookie(headers.get("cookie"));
 }
+
+/** The check as the entry passes it in: to apps with a handler that can change something, or a csrf declaration. */
+export const csrf = {
+  refuses: isCsrf,
+  /** At start-up: a declaration that is not true or false stops the Worker with the route's name. */
+  validate(entries: RouteEntry[]): void {
+    for (const e of entries) {
+      const value = e.declares?.csrf;
+      if (value !== undefined && typeof value !== "boolean") throw new TypeError(`${e.middleware ? "middleware" : "route"} ${e.pattern}: csrf must be true or false`);
+    }
+  },
+};
+
+export type CsrfSupport = typeof csrf;

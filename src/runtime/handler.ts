@@ -4,6 +4,7 @@
 // or a Promise, and every await skipped is time saved on each request.
 import { ChainRun, mutable, notAResponse, type AccessSupport, type AppParts, type InputSupport, type TemplateSupport } from "./context.js";
 import type { CorsSupport } from "./cors.js";
+import type { CsrfSupport } from "./csrf.js";
 import { errorResponse, isDebug, type AnsweredError } from "./errors.js";
 import { endOfChain, fromAssets, pathOf, staticFiles, statusPage, type StaticFilesInput, type StaticFilesParts } from "./static-files.js";
 import { logError, logRate, logRequest, requestIdOf } from "./log.js";
@@ -68,8 +69,8 @@ export interface AppOptions {
   templates?: TemplateSupport;
   /** context.form/json/query (input.ts), passed in only when the app reads input. */
   input?: InputSupport;
-  /** The cross-site check (csrf.ts), passed in when a file has a handler that may change something (onRequest, POST, PUT, PATCH, DELETE). */
-  csrf?: (request: Request, method: string) => boolean;
+  /** The cross-site check (csrf.ts), passed in when a file has a handler that may change something (onRequest, POST, PUT, PATCH, DELETE) or declares csrf. */
+  csrf?: CsrfSupport;
   /** Folder listings, public/'s error pages and a single-page app's shell (static-files.ts), each passed in only when the app has it. */
   static?: StaticFilesParts;
   /** `access` declarations (auth.ts), passed in only when a file declares one. */
@@ -99,6 +100,7 @@ export function createHandler(plan: RoutePlan, options: AppOptions = {}) {
   options.access?.validate(entries);
   options.security?.validate(entries);
   options.cors?.validate(entries);
+  options.csrf?.validate(entries);
   const { validate, security, cors, csrf } = options;
   const logByDefault = options.log ?? false;
 
@@ -116,7 +118,7 @@ export function createHandler(plan: RoutePlan, options: AppOptions = {}) {
     if (cors && found.chain.declared.cors !== undefined && method === "OPTIONS" && request.headers.has("access-control-request-method")) {
       return cors.preflight(request, found.chain.declared, found.chain.allow);
     }
-    if (csrf && found.chain.csrf && csrf(request, method) && !cors?.allows(request, found.chain.declared)) return errorResponse(request, 403, "Forbidden: cross-site request");
+    if (csrf && found.chain.csrf && csrf.refuses(request, method) && !cors?.allows(request, found.chain.declared)) return errorResponse(request, 403, "Forbidden: cross-site request");
     // Access is checked before any middleware runs, as the cross-site check is; it guards static files too.
     const rule = found.chain.declared.access;
     // Nothing to run (no route, no middleware, no access rule): straight to the assets or the 405.

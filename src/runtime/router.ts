@@ -7,7 +7,7 @@
 // measured in this place and lost at 1,000 routes (it tries each route's
 // RegExp in turn): see bench/README.md.
 import { mergeDeclarations, type Declarations } from "./declarations.js";
-import { handlerExport, parsePattern } from "./routing.js";
+import { handlerExport, paramNames } from "./routing.js";
 import type { Handler } from "./types.js";
 
 /** One row of the table that `kiln build` writes. */
@@ -111,8 +111,6 @@ function checkEntry(entry: RouteEntry): void {
       if (typeof list[i] !== "function") throw new TypeError(`${where(entry)}: ${handlerExport(method)}${Array.isArray(value) ? `[${i}]` : ""} is not a function`);
     }
   }
-  const csrf = entry.declares?.csrf;
-  if (csrf !== undefined && typeof csrf !== "boolean") throw new TypeError(`${where(entry)}: csrf must be true or false`);
   const bodyLimit = entry.declares?.bodyLimit;
   if (bodyLimit !== undefined && !(Number.isSafeInteger(bodyLimit) && (bodyLimit as number) >= 0)) {
     throw new TypeError(`${where(entry)}: bodyLimit must be a whole number of bytes`);
@@ -131,8 +129,7 @@ function place(entry: RouteEntry): Placed {
   }
   if (allow.has("GET")) allow.add("HEAD");
   allow.add("OPTIONS");
-  const names = parsePattern(entry.pattern).flatMap((seg) => (seg.kind === "literal" ? [] : [seg.name]));
-  return { names, methods, chains: new Map(), allow: [...allow].join(", ") };
+  return { names: paramNames(entry.pattern), methods, chains: new Map(), allow: [...allow].join(", ") };
 }
 
 /** The handlers a file has for a method: its own, GET's for HEAD, else onRequest's. */

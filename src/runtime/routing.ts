@@ -7,26 +7,26 @@ export type Segment =
   | { kind: "param"; name: string }
   | { kind: "catchall"; name: string };
 
-/** The method each Pages-compatible export answers; ANY is `onRequest`. */
-export const HANDLER_EXPORTS: Record<string, string> = {
-  onRequest: "ANY",
-  onRequestGet: "GET",
-  onRequestPost: "POST",
-  onRequestPut: "PUT",
-  onRequestPatch: "PATCH",
-  onRequestDelete: "DELETE",
-  onRequestHead: "HEAD",
-  onRequestOptions: "OPTIONS",
-};
-
-/** The export that answers a method: GET → onRequestGet, ANY → onRequest. */
+/** The export that answers a method: GET → onRequestGet, ANY (any method) → onRequest. */
 export function handlerExport(method: string): string {
-  return Object.keys(HANDLER_EXPORTS).find((name) => HANDLER_EXPORTS[name] === method) ?? `onRequest${method}`;
+  return method === "ANY" ? "onRequest" : `onRequest${method[0]}${method.slice(1).toLowerCase()}`;
+}
+
+/** The method each Pages-compatible export answers, spelt by handlerExport: onRequestGet → GET, onRequest → ANY. */
+export const HANDLER_EXPORTS: Record<string, string> = /* @__PURE__ */ handlerExports();
+
+function handlerExports(): Record<string, string> {
+  return Object.fromEntries(["ANY", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"].map((method) => [handlerExport(method), method]));
 }
 
 /** The pattern kiln shows and the runtime reads: /users/:id, /files/:path*. */
 export function formatPattern(segments: Segment[]): string {
   return "/" + segments.map((s) => (s.kind === "literal" ? s.value : s.kind === "param" ? `:${s.name}` : `:${s.name}*`)).join("/");
+}
+
+/** The names of a pattern's params and catch-all, in order: /users/:id/files/:path* → id, path. */
+export function paramNames(pattern: string): string[] {
+  return pattern.split("/").flatMap((part) => (part[0] === ":" ? [part.slice(1, part.endsWith("*") ? -1 : undefined)] : []));
 }
 
 /** The segments of a pattern that formatPattern wrote. */

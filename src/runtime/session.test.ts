@@ -10,7 +10,7 @@ import type { RouteEntry } from "./router.js";
 import { createSessions, type SessionStore } from "./session.js";
 import type { Handler } from "./types.js";
 import { planRoutes } from "../compiler/route-plan.js";
-import { isCsrf } from "./csrf.js";
+import { csrf } from "./csrf.js";
 
 const SECRET_A = "a".repeat(16) + "-first-secret-32+chars";
 const SECRET_B = "b".repeat(16) + "-second-secret-32+chars";
@@ -219,7 +219,7 @@ function makeApp(vars: Record<string, unknown> = {}, share?: { clock: Clock; sto
   const clock = share?.clock ?? new Clock();
   const store = share?.store ?? new MemoryStore(clock);
   // As kiln build makes it for an app with POST handlers: with the cross-site check.
-  const handler = createHandler(planRoutes(ROUTES), { sessions: createSessions({ now: clock.now, sleep: clock.sleep }), csrf: isCsrf });
+  const handler = createHandler(planRoutes(ROUTES), { sessions: createSessions({ now: clock.now, sleep: clock.sleep }), csrf });
   async function fetch(path: string, { fail, gates, ...init }: Fetch = {}): Promise<Response> {
     const counts: Counts = { reads: 0, writes: 0, log: [] };
     const env = { SESSION_SECRET: SECRET_A, SESSIONS: probe(store, counts, fail, gates), ...vars };
