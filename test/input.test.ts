@@ -256,6 +256,30 @@ describe("what an app ships", () => {
     const none = await build({ root: resolve(import.meta.dirname, "fixtures/csrf"), out: join(out, "b.ts") });
     expect(readFileSync(none.outFile, "utf8")).not.toContain("input");
   });
+
+  it("answers an InputError that a handler throws itself, in an app that reads no input: the error carries its answer", async () => {
+    const { mkdirSync, writeFileSync } = await import("node:fs");
+    // Inside the repository, so that "kiln" resolves to this package, as in an app that installed it.
+    const root = join(import.meta.dirname, ".tmp", `thrown-input-error-${process.pid}`);
+    mkdirSync(join(root, "functions"), { recursive: true });
+    writeFileSync(join(root, "functions/check.ts"), `import { InputError } from "kiln";
+export const onRequestGet = ({ request }) => {
+  if (!new URL(request.url).searchParams.get("name")) throw new InputError(422, "Unprocessable Content", { name: ["required"] });
+  return new Response("ok");
+};
+`);
+    const app = await startApp(root);
+    try {
+      const json = await app.fetch("/check", { headers: { accept: "application/json" } });
+      expect([json.status, await json.json()]).toEqual([422, { error: "Unprocessable Content", status: 422, errors: { name: ["required"] } }]);
+      const text = await app.fetch("/check");
+      expect([text.status, await text.text()]).toEqual([422, "Unprocessable Content\nname: required\n"]);
+      expect((await app.fetch("/check?name=a")).status).toBe(200);
+    } finally {
+      await app.dispose();
+    }
+    expect(readFileSync((await build({ root })).outFile, "utf8")).not.toContain("input.js");
+  });
 });
 
 describe("bodies no form and no JSON reader expected", () => {

@@ -72,8 +72,8 @@ export function listRouteFiles(functionsDir: string): string[] {
     );
 }
 
-/** context.form(), json(), query() (destructured too), or InputError; Response.json( is not a read. */
-const READS_INPUT = /(?<!\bResponse\.)\b(?:form|json|query)\s*\(|\bInputError\b/;
+/** context.form(), json(), query() (destructured too); Response.json( is not a read. An InputError a handler throws carries its own answer. */
+const READS_INPUT = /(?<!\bResponse\.)\b(?:form|json|query)\s*\(/;
 
 /** HTML made in a route file: the html tag, htmlResponse, a text/html Content-Type, or a headers/csp declaration. */
 const MAKES_HTML = /\bhtml`|\bhtmlResponse\b|text\/html|\bexport\s+const\s+(?:headers|csp)\b/;

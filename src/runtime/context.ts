@@ -26,8 +26,6 @@ export interface InputSupport {
   form(run: ChainRun, context: EventContext, schema?: StandardSchemaV1, options?: FormOptions): Promise<unknown>;
   json(run: ChainRun, context: EventContext, schema?: StandardSchemaV1): Promise<unknown>;
   query(run: ChainRun, context: EventContext, schema?: StandardSchemaV1): Promise<unknown>;
-  /** The answer to an InputError no handler caught; undefined for any other error. */
-  answer(run: ChainRun, request: Request, err: unknown): Promise<Response> | Response | undefined;
 }
 
 /** What the app brings to every request, set up once by createHandler. The optional parts are there only when the build saw a use for them. */

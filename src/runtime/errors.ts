@@ -4,6 +4,8 @@
 // a 404 together (measured with bench/). The Content-Type comes from the
 // body: text/plain for a string, application/json from Response.json.
 
+import type { ChainRun } from "./context.js";
+
 export const NO_STORE = new Headers({ "cache-control": "no-store" });
 
 /** The app turned debugging on (`DEBUG = "true"` in its vars): errors show their message and stack. */
@@ -52,9 +54,10 @@ export function errorResponse(
 }
 
 /**
- * An error that carries the framework's answer to it (unavailable.ts): a handler need not catch
- * it, and the core ships no code for a kind of error the app never throws.
+ * An error that carries the framework's answer to it (unavailable.ts, input.ts): a handler need
+ * not catch it, and the core ships no code for a kind of error the app never throws. `run` gives
+ * the answer the app's parts (its error pages).
  */
 export interface AnsweredError {
-  kilnAnswer(request: Request): Response;
+  kilnAnswer(request: Request, run: ChainRun): Response | Promise<Response>;
 }

@@ -46,11 +46,9 @@ function finish(validate: Validate | undefined, request: Request, method: string
 function answerThrown(run: ChainRun, request: Request, err: unknown): Promise<Response> | Response {
   // No commit will run: a session lock is freed now, not when its lease runs out.
   if (run.session) run.ec.waitUntil(run.session.release());
-  // A body the route cannot take (input.ts) is the client's mistake: a 4xx, not logged as a failure.
-  const refused = run.app.input?.answer(run, request, err);
-  if (refused) return refused;
+  // An error that knows its answer: a body the route cannot take (input.ts, a 4xx), a store that failed (a 503); not logged as a failure here.
   const answered = (err as Partial<AnsweredError> | null)?.kilnAnswer;
-  if (typeof answered === "function") return answered.call(err, request);
+  if (typeof answered === "function") return answered.call(err, request, run);
   const debug = isDebug(run.env);
   // Under wrangler dev, Miniflare logs the error with its stack mapped to the source files, and answers with its error page.
   if (debug && !run.passThrough && run.app.dev) return run.app.dev(err);

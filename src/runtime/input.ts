@@ -60,6 +60,16 @@ export class InputError extends Error {
     super(message);
     this.name = "InputError";
   }
+
+  /** The framework's answer when no handler caught it: JSON for clients that ask, else the app's error page or plain text. */
+  kilnAnswer(request: Request, run: ChainRun): Promise<Response> | Response {
+    const { status, message, errors } = this;
+    if (request.method !== "HEAD" && wantsJson(request.headers.get("accept"))) {
+      return Response.json({ error: message, status, ...(status === 422 ? { errors } : {}) }, { status, headers: NO_STORE });
+    }
+    const lines = Object.entries(errors).map(([field, messages]) => `${field || "(input)"}: ${messages.join("; ")}`);
+    return statusPage(request, run.env, run.app.files, status) ?? errorResponse(request, status, [message, ...lines].join("\n"));
+  }
 }
 
 const tooLarge = (what: string) => new InputError(413, `Payload Too Large: ${what}`);
@@ -314,16 +324,5 @@ async function readQuery(_run: ChainRun, context: EventContext, schema?: Standar
   return validate(schema, fields, () => textValues(fields));
 }
 
-/** The framework's answer to an InputError that no handler caught. */
-function answer(run: ChainRun, request: Request, err: unknown): Promise<Response> | Response | undefined {
-  if (!(err instanceof InputError)) return undefined;
-  const { status, message, errors } = err;
-  if (request.method !== "HEAD" && wantsJson(request.headers.get("accept"))) {
-    return Response.json({ error: message, status, ...(status === 422 ? { errors } : {}) }, { status, headers: NO_STORE });
-  }
-  const lines = Object.entries(errors).map(([field, messages]) => `${field || "(input)"}: ${messages.join("; ")}`);
-  return statusPage(request, run.env, run.app.files, status) ?? errorResponse(request, status, [message, ...lines].join("\n"));
-}
-
 /** What the entry hands to createHandler when the app reads input. */
-export const input: InputSupport = { form: readForm, json: readJson, query: readQuery, answer };
+export const input: InputSupport = { form: readForm, json: readJson, query: readQuery };
