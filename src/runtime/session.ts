@@ -6,6 +6,7 @@
 // flight may put the record back, but no load accepts it (docs/sessions.md).
 import { parseCookie, stringifySetCookie } from "cookie";
 import { base64url, fromBase64url } from "./base64url.js";
+import { mutable } from "./context.js";
 import { errorResponse } from "./errors.js";
 import { StoreUnavailableError } from "./unavailable.js";
 import { COOKIE_NAME } from "./session-cookie.js";
@@ -525,7 +526,8 @@ export class Session {
 
   async #save(response: Response): Promise<Response> {
     if (this.#readFailed && (this.#dirty || this.#destroyed || this.#guessed)) return this.#unavailable(response);
-    const out = new Response(response.body, response);
+    // The handler's own response, unless its headers are read-only (a static file, fetch()): no copy for the usual case.
+    const out = mutable(response);
     out.headers.set("cache-control", "private, no-store");
     out.headers.append("vary", "Cookie");
     const now = this.#options.now();
