@@ -3,7 +3,9 @@
 //  - the cost of ETag generation on a 10 KB page, against none.
 //
 //   npm run bench:caching
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+//   npm run bench:caching -- --against REV   also the ETag routes of kiln at an earlier commit, in the same run
+import { execFileSync } from "node:child_process";
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { build } from "../dist/compiler/index.js";
 import { bundleEntry } from "../test/helpers/bundle.js";
@@ -12,6 +14,7 @@ import { formatRange, getLoopWorker, measureWorkers } from "./measure.js";
 const DIR = resolve(import.meta.dirname, ".out/caching");
 const args = process.argv.slice(2);
 const ROUNDS = Number(args[args.indexOf("--rounds") + 1]) || 15;
+const AGAINST = args.includes("--against") ? args[args.indexOf("--against") + 1] : undefined;
 
 // A 10 KB page with some work in it: a 100-row table.
 const page = `() => { let rows = ""; for (let i = 0; i < 100; i++) rows += "<tr><td>" + i + "</td><td>item " + i + " of the catalog, with its description</td></tr>"; return new Response("<!doctype html><table>" + rows + "</table>", { headers: { "content-type": "text/html" } }); }`;
@@ -40,7 +43,38 @@ for (const name of Object.keys(routes).map((f) => f.slice(0, -3))) {
   writeFileSync(join(DIR, `bench-${name}.js`), getLoopWorker("./.kiln/worker.ts", `/${name}`));
   scripts[name] = await bundleEntry(join(DIR, `bench-${name}.js`));
 }
+// The routes of the ETag target, built by the earlier kiln in a worktree of its own (as bench/compare.js does).
+const TARGET = ["htmlplain", "rendered", "freshplain", "fresh"];
+if (AGAINST) {
+  const REPO = resolve(import.meta.dirname, "..");
+  const OLD = join(REPO, "bench/.out/caching-worktree");
+  const then = join(DIR, "then");
+  rmSync(OLD, { recursive: true, force: true });
+  execFileSync("git", ["worktree", "prune"], { cwd: REPO });
+  execFileSync("git", ["worktree", "add", "--force", "--detach", OLD, AGAINST], { cwd: REPO, stdio: "pipe" });
+  try {
+    symlinkSync(join(REPO, "node_modules"), join(OLD, "node_modules"));
+    execFileSync(join(REPO, "node_modules/.bin/tsc"), ["-p", "tsconfig.build.json"], { cwd: OLD });
+    // `import ... from "kiln"` is this checkout's runtime: the earlier one's here.
+    mkdirSync(join(then, "functions"), { recursive: true });
+    for (const [file, source] of Object.entries(routes)) {
+      writeFileSync(join(then, "functions", file), source.replace(`from "kiln"`, `from ${JSON.stringify(join(OLD, "dist/runtime/index.js"))}`) + "\n");
+    }
+    await (await import(join(OLD, "dist/compiler/index.js"))).build({ root: then });
+    for (const name of TARGET) {
+      writeFileSync(join(then, `bench-${name}.js`), getLoopWorker("./.kiln/worker.ts", `/${name}`));
+      scripts[`${name}-${AGAINST}`] = await bundleEntry(join(then, `bench-${name}.js`));
+    }
+  } finally {
+    execFileSync("git", ["worktree", "remove", "--force", OLD], { cwd: REPO });
+  }
+}
 const { ratios, rates } = await measureWorkers(scripts, { baseline: "plain", rounds: ROUNDS, label: "caching" });
+/** The two ratios of the ETag target, each group's own ratio, as the table's: the median group, then the lowest and highest. */
+const targets = (suffix) => {
+  const per = (a, b) => ratios[a + suffix].map((x, i) => x / ratios[b + suffix][i]);
+  return `the same page each time, rendered ÷ htmlplain = ${formatRange(per("rendered", "htmlplain"))}; a new page each time, fresh ÷ freshplain = ${formatRange(per("fresh", "freshplain"))}.`;
+};
 const row = (name, what) => `| ${what} | ${formatRange(ratios[name])} | ${Math.round(rates[name])} |`;
 console.log(`Requests per second relative to the page without caching, inside workerd (${ROUNDS} rounds):
 
@@ -54,7 +88,7 @@ ${row("rendered", "cache = { sMaxAge: 600 }, the page made with htmlResponse: ki
 ${row("edge", "cache = { sMaxAge: 600, edge: true }: served from the edge cache")}
 ${row("freshplain", "no cache export, htmlResponse, a page that differs every time")}
 ${row("fresh", "cache = { sMaxAge: 600 }, htmlResponse, a page that differs every time: every ETag hashed afresh")}
+${AGAINST ? TARGET.map((n) => row(`${n}-${AGAINST}`, `${n}, kiln at ${AGAINST}`)).join("\n") : ""}
 
 The ETag target compares a cached route with the same route without cache, both made with htmlResponse:
-the same page each time, rendered ÷ htmlplain = ${(rates.rendered / rates.htmlplain).toFixed(2)};
-a new page each time, fresh ÷ freshplain = ${(rates.fresh / rates.freshplain).toFixed(2)}.`);
+${targets("")}${AGAINST ? `\nkiln at ${AGAINST}: ${targets(`-${AGAINST}`)}` : ""}`);

@@ -3,7 +3,9 @@
 // the gzipped bytes the template runtime adds to a bundle.
 //
 //   npm run bench:templates
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+//   npm run bench:templates -- --against REV   also kiln at an earlier commit, in the same run
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import { build } from "../dist/compiler/index.js";
@@ -13,6 +15,7 @@ import { formatRange, getLoopWorker, measureWorkers } from "./measure.js";
 const DIR = resolve(import.meta.dirname, ".out/templates");
 const args = process.argv.slice(2);
 const ROUNDS = Number(args[args.indexOf("--rounds") + 1]) || 15;
+const AGAINST = args.includes("--against") ? args[args.indexOf("--against") + 1] : undefined;
 rmSync(DIR, { recursive: true, force: true });
 const write = (file, text) => {
   mkdirSync(join(DIR, file, ".."), { recursive: true });
@@ -35,6 +38,25 @@ write("kiln-bare/templates/layout.html", `<!doctype html><html><head><title>{{ t
 write("kiln-bare/templates/table.html", `{% extends "layout.html" %}{% block content %}<table>{% for row in rows %}<tr><td>{{ row.id }}</td><td>{{ row.name }}</td><td>{{ row.price }}</td></tr>{% endfor %}</table>{% endblock %}`);
 write("kiln-bare/functions/index.ts", `const rows = ${ROWS};\nexport const headers = { "x-content-type-options": false, "referrer-policy": false, "x-frame-options": false };\nexport const csp = false;\nexport const onRequestGet = ({ render }) => render("table.html", { title: "Table", rows });\n`);
 await build({ root: join(DIR, "kiln-bare") });
+const sources = { kiln: "./kiln/.kiln/worker.ts", "kiln-bare": "./kiln-bare/.kiln/worker.ts" };
+if (AGAINST) {
+  // The earlier kiln, built in a worktree of its own (as bench/compare.js does), compiles the same two apps.
+  const REPO = resolve(import.meta.dirname, "..");
+  const OLD = join(REPO, "bench/.out/templates-worktree");
+  rmSync(OLD, { recursive: true, force: true });
+  execFileSync("git", ["worktree", "prune"], { cwd: REPO });
+  execFileSync("git", ["worktree", "add", "--force", "--detach", OLD, AGAINST], { cwd: REPO, stdio: "pipe" });
+  process.on("exit", () => execFileSync("git", ["worktree", "remove", "--force", OLD], { cwd: REPO }));
+  symlinkSync(join(REPO, "node_modules"), join(OLD, "node_modules"));
+  execFileSync(join(REPO, "node_modules/.bin/tsc"), ["-p", "tsconfig.build.json"], { cwd: OLD });
+  const { build: oldBuild } = await import(join(OLD, "dist/compiler/index.js"));
+  for (const app of ["kiln", "kiln-bare"]) {
+    const copy = `${app}-${AGAINST}`;
+    for (const file of ["templates/layout.html", "templates/table.html", "functions/index.ts"]) write(`${copy}/${file}`, readFileSync(join(DIR, app, file), "utf8"));
+    await oldBuild({ root: join(DIR, copy) });
+    sources[copy] = `./${copy}/.kiln/worker.ts`;
+  }
+}
 await build({ root: join(DIR, "plain") });
 await build({ root: join(DIR, "withtemplate") });
 
@@ -59,7 +81,7 @@ app.get("/", (c) => c.html(<Layout title="Table"><table>{rows.map((row) => <tr><
 export default app;
 `);
 
-const sources = { kiln: "./kiln/.kiln/worker.ts", "kiln-bare": "./kiln-bare/.kiln/worker.ts", "hono-html": "./hono-html/app.js", "hono-jsx": "./hono-jsx/app.tsx" };
+Object.assign(sources, { "hono-html": "./hono-html/app.js", "hono-jsx": "./hono-jsx/app.tsx" });
 const scripts = {};
 for (const [name, source] of Object.entries(sources)) {
   write(`bench-${name}.js`, getLoopWorker(source));
@@ -67,6 +89,16 @@ for (const [name, source] of Object.entries(sources)) {
 }
 const gz = async (entry) => gzipSync(await bundleEntry(entry, { minify: true }), { level: 9 }).length;
 const runtimeBytes = (await gz(join(DIR, "withtemplate/.kiln/worker.ts"))) - (await gz(join(DIR, "plain/.kiln/worker.ts")));
+// Every kiln variant and Hono's html must make the same page before any timing (checked in Node: the apps use Web APIs only).
+const pages = await Promise.all(
+  Object.keys(sources)
+    .filter((n) => n !== "hono-jsx")
+    .map(async (n) => {
+      const app = (await import(`data:text/javascript,${encodeURIComponent(await bundleEntry(join(DIR, sources[n])))}`)).default;
+      return (await app.fetch(new Request("http://bench.local/"), { KILN_LOG: "off" }, { waitUntil() {}, passThroughOnException() {} })).text();
+    }),
+);
+if (new Set(pages).size !== 1 || !pages[0].includes("item &lt;99&gt;")) throw new Error("templates: the renderers' pages differ");
 const { ratios, rates } = await measureWorkers(scripts, { baseline: "hono-html", rounds: ROUNDS, label: "templates" });
 console.log(`A page with a layout and a 100-row table, requests per second relative to Hono's html helper, inside workerd (${ROUNDS} rounds):
 

@@ -25,6 +25,17 @@ describe("html`…`", () => {
     expect(String(html`${raw("<hr>")}`)).toBe("<hr>");
     expect(escapeHtml("<>")).toBe("&lt;&gt;");
   });
+
+  it("escapes short and long text alike, wherever its special characters stand", () => {
+    const reference = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+    for (const n of [0, 1, 63, 64, 65, 300]) {
+      for (const special of ["", "<", `a&b"c'd>e`, "é€😀"]) {
+        for (const s of ["x".repeat(n) + special, special + "x".repeat(n), "x".repeat(n) + special + "x".repeat(n) + special]) expect(escapeHtml(s)).toBe(reference(s));
+      }
+    }
+    expect(escapeHtml(12)).toBe("12");
+    expect(escapeHtml(null)).toBe("null");
+  });
 });
 
 describe("html`…` in workerd", () => {

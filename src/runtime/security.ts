@@ -5,6 +5,7 @@
 // that sets its own (or public/_headers, for a static file) wins.
 import { mutable } from "./context.js";
 import type { Declarations } from "./declarations.js";
+import { knownBody } from "./known-body.js";
 import type { RouteEntry } from "./router.js";
 
 /** Strict by default: no inline script or style unless it carries the request's nonce. */
@@ -39,6 +40,8 @@ interface Policy {
   html: [string, string][];
   /** The CSP's directives, nonce-less; undefined when the route turned CSP off. */
   csp: [string, string][] | undefined;
+  /** The CSP header without a nonce, made on first use: most pages ask for none. */
+  plain?: string;
 }
 
 export interface SecuritySupport {
@@ -107,12 +110,15 @@ export function securityHeaders(): SecuritySupport {
       let policy = policies.get(declared);
       if (!policy) policies.set(declared, (policy = compile(declared)));
       if (response.status === 101) return response;
-      const out = mutable(response);
+      // A response kiln made from a string (htmlResponse, render) has headers of its own: no need to ask the runtime.
+      const out = knownBody(response) === undefined ? mutable(response) : response;
       const headers = out.headers;
       setMissing(headers, policy.all);
       if (!headers.get("content-type")?.startsWith("text/html")) return out;
       setMissing(headers, policy.html);
-      if (routed && policy.csp && !headers.has("content-security-policy")) headers.set("content-security-policy", cspValue(policy.csp, nonce));
+      if (routed && policy.csp && !headers.has("content-security-policy")) {
+        headers.set("content-security-policy", nonce ? cspValue(policy.csp, nonce) : (policy.plain ??= cspValue(policy.csp, undefined)));
+      }
       return out;
     },
   };

@@ -11,6 +11,8 @@ type Part = (c: Scope, r: RenderState) => string;
 export interface CompiledTemplate {
   parent: string | null;
   blocks: Record<string, Part>;
+  /** The blocks that may write to their caller's scope (a {% set %}, a nested block, super()). */
+  writes?: string[];
   body: Part;
 }
 
@@ -69,6 +71,8 @@ const safe = (s: string) => new HtmlString(s);
 
 /** Each template's blocks with those of the templates it extends, the most derived first; made once. */
 const chains = new WeakMap<CompiledTemplate, Record<string, Part[]>>();
+/** The block functions named in their template's `writes`. */
+const writing = new WeakSet<Part>();
 
 function renderWith(templates: Templates, name: string, c: Scope): string {
   const template = templates[name];
@@ -77,7 +81,10 @@ function renderWith(templates: Templates, name: string, c: Scope): string {
   if (!blocks) {
     blocks = Object.create(null) as Record<string, Part[]>; // a block may be called "constructor"
     for (let t: CompiledTemplate | undefined = template; t; t = t.parent ? templates[t.parent] : undefined) {
-      for (const [k, part] of Object.entries(t.blocks)) (blocks[k] ??= []).push(part);
+      for (const [k, part] of Object.entries(t.blocks)) {
+        (blocks[k] ??= []).push(part);
+        if (t.writes?.includes(k)) writing.add(part);
+      }
     }
     chains.set(template, blocks);
   }
@@ -250,6 +257,15 @@ export const rt = {
   },
   /** Marks a block that calls super(). */
   sup: (part: Part) => Object.assign(part, { sup: true }),
+  /**
+   * A block in a template that extends another: the parent renders it where it
+   * stands, so here it runs only when it may write to the scope the parent then
+   * sees; rendering every block twice was the cost of every layout.
+   */
+  dropped(r: RenderState, name: string, c: Scope): void {
+    const part = r.blocks[name]?.[0];
+    if (part && writing.has(part)) rt.block(r, name, c);
+  },
   extend: (r: RenderState, parent: string, c: Scope) => r.templates[parent].body(c, r),
   include: (r: RenderState, name: string, c: Scope) => renderWith(r.templates, name, Object.create(c)),
   /** {% import "x" as m %}: the macros and variables that "x" defines at its top level. */

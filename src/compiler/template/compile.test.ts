@@ -93,12 +93,36 @@ describe("the syntax tree", () => {
 
 describe("decisions taken on the tree", () => {
   it("makes `loop` only for a loop whose body reads it", () => {
-    expect(generated("{% for x in xs %}{{ loop.index }}{% endfor %}")).toContain("c.loop = rt.loop(i1, items1);");
+    expect(generated("{% for x in xs %}{{ loop.index }}{% endfor %}")).toContain("const loop1 = rt.loop(i1, items1);");
+    expect(generated("{% for x in xs %}{{ loop.index }}{% include 'a.html' %}{% endfor %}")).toContain("c.loop = rt.loop(i1, items1);");
     expect(generated("{% for x in xs %}{{ x }}{% endfor %}")).not.toContain("rt.loop(");
     // A block is a function of its own: as in Jinja, it does not see the loop.
     expect(generated("{% for x in xs %}{% block b %}{{ loop.index }}{% endblock %}{% endfor %}")).not.toContain("rt.loop(");
     // A write is no read, and the {% else %} part runs outside the loop.
     expect(generated("{% for x in xs %}{% set loop = x %}{% else %}{{ loop }}{% endfor %}")).not.toContain("rt.loop(");
+  });
+
+  it("keeps a loop's variables in locals when its body only reads names, else in a scope of the loop's own", () => {
+    const only = generated("{% for k, v in d %}{% if v %}{{ k }}{% endif %}{% endfor %}");
+    expect(only).toContain("const t1_0 = rt.get(items1[i1], 0);");
+    expect(only).toContain("rt.o(t1_0)");
+    expect(only).not.toContain("Object.create");
+    for (const inside of ["{% set y = x %}", "{% include 'a.html' %}", "{% import 'a.html' as a %}", "{% from 'a.html' import a %}", "{% block b %}{% endblock %}", "{% macro m() %}{% endmacro %}"]) {
+      const scoped = generated(`{% for x in xs %}{% if x %}${inside}{% endif %}{{ x }}{% endfor %}`);
+      expect(scoped).toContain('c["x"] = items1[i1];');
+      expect(scoped).toContain('rt.o(c["x"])');
+    }
+  });
+
+  it("places a child template's blocks once, in its parent, running them beforehand only for what they write to the scope", () => {
+    expect(generated('{% extends "b.html" %}{% block a %}{{ x }}{% endblock %}')).toContain('rt.dropped(r, "a", c);');
+    expect(generated('{% extends "b.html" %}{% block a %}{{ x }}{% endblock %}')).not.toContain("writes:");
+    expect(generated('{% extends "b.html" %}{% block a %}{% if x %}{% set y = 1 %}{% endif %}{% endblock %}{% block b %}{{ super() }}{% endblock %}{% block c %}{% block d %}{% endblock %}{% endblock %}')).toContain(
+      'writes: ["a","b","c"],',
+    );
+    // Not in a template that extends nothing, nor in a macro's body, whose output is its caller's.
+    expect(generated("{% block a %}{% endblock %}")).toContain('o += rt.block(r, "a", c);');
+    expect(generated('{% extends "b.html" %}{% macro m() %}{% block a %}{% endblock %}{% endmacro %}')).toContain('o += rt.block(r, "a", c);');
   });
 
   it("marks a block that calls super(), and not the block around it", () => {
@@ -149,7 +173,7 @@ describe("decisions taken on the tree", () => {
 });
 
 describe("the generated code", () => {
-  it("is indented, one statement a line, a loop's scope opened and closed around it", () => {
+  it("is indented, one statement a line, a loop's variables in locals", () => {
     expect(generated("<ul>{% for x in xs %}<li>{{ loop.index }} {{ x.name }}</li>{% endfor %}</ul>")).toBe(
       [
         '  "t.html": {',
@@ -160,15 +184,12 @@ describe("the generated code", () => {
         '      o += "<ul>";',
         "      {",
         '        const items1 = rt.list(c["xs"]);',
-        "        const outer1 = c;",
         "        if (items1.length) {",
-        "          c = Object.create(outer1);",
         "          for (let i1 = 0; i1 < items1.length; i1++) {",
-        "            c.loop = rt.loop(i1, items1);",
-        '            c["x"] = items1[i1];',
-        '            o += "<li>" + rt.o((c["loop"])?.["index"]) + " " + rt.o((c["x"])?.["name"]) + "</li>";',
+        "            const loop1 = rt.loop(i1, items1);",
+        "            const t1_0 = items1[i1];",
+        '            o += "<li>" + rt.o((loop1)?.["index"]) + " " + rt.o((t1_0)?.["name"]) + "</li>";',
         "          }",
-        "          c = outer1;",
         "        }",
         "      }",
         '      o += "</ul>";',
@@ -183,6 +204,25 @@ describe("the generated code", () => {
     const files = { "t.html": "{% set s = 'out' %}{% for x in xs %}{{ loop.index }}{{ loop.cycle('a', 'b') }}{{ x }}{% set s = x %}{% else %}none{% endfor %}|{{ x }}|{{ s }}" };
     expect(await render(files, "t.html", { xs: [1, 2, 3] })).toBe("1a12b23a3||out");
     expect(await render(files, "t.html", { xs: [] })).toBe("none||out");
+  });
+
+  it("renders loops with their variables in locals and in scopes alike: nested, shadowed, seen by includes", async () => {
+    const files = {
+      "t.html": "{% for k, v in d.items() %}{% for loop in v %}{{ loop }}{{ k }}{% else %}{{ loop.index }}:{% endfor %}|{% endfor %}" +
+        "{% for x in xs %}{% for x in [x, 0] %}{{ x }}{% endfor %}{% include 'p.html' %}{% endfor %}{{ x }}{% for a, a in [[1, 2]] %}{{ a }}{% endfor %}",
+      "p.html": "({{ x }}{{ loop.index }})",
+    };
+    expect(await render(files, "t.html", { d: { a: [1, 2], b: [] }, xs: [7, 8], x: "out" })).toBe("1a2a|2:|70(7)80(8)out2");
+  });
+
+  it("runs a child template's block once, and its {% set %}s before the parent renders", async () => {
+    let calls = 0;
+    const files = {
+      "base.html": "{{ title }}<{% block body %}{% endblock %}>{% block side %}S{% endblock %}",
+      "page.html": "{% extends 'base.html' %}{% block body %}{{ count() }}{% endblock %}{% block side %}{% set title = 'T' %}{% endblock %}",
+    };
+    expect(await render(files, "page.html", { count: () => ++calls, title: "-" })).toBe("T<1>");
+    expect(calls).toBe(1);
   });
 
   it("renders three levels of layout with super(), macros with defaults, imports and includes", async () => {

@@ -18,6 +18,22 @@ export function stringLiteral(value: string): string {
   return `${quoted}'`;
 }
 
+/** Loop variables held in JavaScript locals (generate.ts), by name; every other name is read from the scope. */
+let locals: ReadonlyMap<string, string> = new Map();
+
+export const localNames = (): ReadonlyMap<string, string> => locals;
+
+/** Generates what `inside` generates with `names` read from locals. */
+export function withLocals<T>(names: ReadonlyMap<string, string>, inside: () => T): T {
+  const before = locals;
+  locals = names;
+  try {
+    return inside();
+  } finally {
+    locals = before;
+  }
+}
+
 export function expressionCode(e: Expr): string {
   return (GENERATORS[e.type] as (e: Expr) => string)(e);
 }
@@ -29,7 +45,7 @@ function args({ positional, named }: Args): string {
 
 const GENERATORS: { [T in Expr["type"]]: (e: ExprOf<T>) => string } = {
   literal: (e) => (typeof e.value === "string" ? stringLiteral(e.value) : String(e.value)),
-  name: (e) => `c[${JSON.stringify(e.name)}]`,
+  name: (e) => locals.get(e.name) ?? `c[${JSON.stringify(e.name)}]`,
   list: (e) => `[${e.items.map(expressionCode).join(", ")}]`,
   dict: (e) => `({${e.entries.map(([k, v]) => `[${expressionCode(k)}]: ${expressionCode(v)}`).join(", ")}})`,
   attribute: (e) =>
