@@ -1,6 +1,7 @@
 // The `context` each handler gets. One small object per handler that runs:
 // what a handler may never read (next, waitUntil, data, ...) is made on first
 // read by a getter, so a handler that only answers costs one allocation.
+import { knownBody } from "./known-body.js";
 import { endOfChain, type StaticFiles } from "./static-files.js";
 import type { Chain, RouteEntry } from "./router.js";
 import type { Session, SessionSupport } from "./session.js";
@@ -96,7 +97,8 @@ function nextRequest(current: Request, input?: Request | string | URL, init?: Re
  * those are re-wrapped, which moves the body stream without copying it.
  */
 export function mutable(response: Response): Response {
-  if (!(response instanceof Response) || response.status === 101) return response;
+  // One made by kiln from a string (htmlResponse, render) has headers of its own: no need to ask the runtime.
+  if (!(response instanceof Response) || response.status === 101 || knownBody(response) !== undefined) return response;
   try {
     response.headers.delete("x-kiln-unset"); // throws only when the headers are read-only
     return response;

@@ -5,7 +5,6 @@
 // that sets its own (or public/_headers, for a static file) wins.
 import { mutable } from "./context.js";
 import type { Declarations } from "./declarations.js";
-import { knownBody } from "./known-body.js";
 import type { RouteEntry } from "./router.js";
 
 /** Strict by default: no inline script or style unless it carries the request's nonce. */
@@ -110,8 +109,7 @@ export function securityHeaders(): SecuritySupport {
       let policy = policies.get(declared);
       if (!policy) policies.set(declared, (policy = compile(declared)));
       if (response.status === 101) return response;
-      // A response kiln made from a string (htmlResponse, render) has headers of its own: no need to ask the runtime.
-      const out = knownBody(response) === undefined ? mutable(response) : response;
+      const out = mutable(response);
       const headers = out.headers;
       setMissing(headers, policy.all);
       if (!headers.get("content-type")?.startsWith("text/html")) return out;
