@@ -193,14 +193,14 @@ const NO_STORE = /(?:^|[\s,])no-store(?:[\s,=]|$)/i;
  * without no-store, whoever set it) gets an ETag, and a 304 when the client's
  * copy is current. Anything else costs one header read.
  */
-export function validate(request: Request, response: Response): Response | Promise<Response> {
+export function validate(request: Request, response: Response, method = request.method): Response | Promise<Response> {
   const headers = response.headers;
   const cc = headers.get("cache-control");
   if (cc === null || NO_STORE.test(cc)) return response;
   const status = response.status;
   if (status < 200 || status > 299 || status === 206) return response;
   // A HEAD handler's empty body is not the representation: nothing to hash.
-  if (headers.has("etag") || (request.method === "HEAD" && !response.body)) return conditional(request, response);
+  if (headers.has("etag") || (method === "HEAD" && !response.body)) return conditional(request, response);
   const text = knownBody(response);
   if (text === undefined) return tagged(response).then((out) => conditional(request, out));
   // A page kiln made from a string is tagged here and now: no await.

@@ -31,12 +31,12 @@ function headless(method: string, response: Response): Response {
   return new Response(null, response);
 }
 
-type Validate = (request: Request, response: Response) => Response | Promise<Response>;
+type Validate = (request: Request, response: Response, method: string) => Response | Promise<Response>;
 
 /** The chain's answer to a GET or HEAD gets its ETag and 304 (etag.ts, when the app has it) before HEAD drops the body. */
 function finish(validate: Validate | undefined, request: Request, method: string, response: Response): Response | Promise<Response> {
   if (!validate || (method !== "GET" && method !== "HEAD")) return headless(method, response);
-  const out = validate(request, response);
+  const out = validate(request, response, method);
   return out instanceof Response ? headless(method, out) : out.then((r) => headless(method, r));
 }
 
