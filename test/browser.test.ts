@@ -1,13 +1,12 @@
 // The demo shop in headless Chromium (Debian's, driven by playwright-core)
 // against `wrangler dev`, as a person uses it. Screenshots go to test/.screenshots/.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { crc32, deflateSync } from "node:zlib";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { freePort } from "./helpers/port.js";
+import { startWranglerDev, type WranglerDev } from "./helpers/wrangler-dev.js";
 
 const REPO = resolve(import.meta.dirname, "..");
 const SHOTS = join(REPO, "test/.screenshots");
@@ -18,36 +17,19 @@ const HOW = "install Chromium to run it: sudo apt-get install -y chromium, or se
 if (SKIP) process.stderr.write(`test/browser.test.ts is skipped: no Chromium at ${CHROMIUM}; ${HOW}\n`);
 
 
-let dev: ChildProcess;
+let dev: WranglerDev;
 let browser: Browser;
 let page: Page;
 let base: string;
-let log = "";
 /** What the pages printed to the browser's console: the CSP's violations show there. */
 const consoleLines: string[] = [];
 
 beforeAll(async () => {
   if (SKIP) return;
   mkdirSync(SHOTS, { recursive: true });
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  dev = spawn(
-    join(REPO, "node_modules/.bin/wrangler"),
-    ["dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", mkdtempSync(join(tmpdir(), "kiln-state-")), "--var", "SESSION_SECRET:browser-test-secret-of-32-characters!"],
-    { cwd: REPO, env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  dev.stdout!.on("data", (d) => (log += d));
-  dev.stderr!.on("data", (d) => (log += d));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${base}/robots.txt`)).ok) break;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error(`wrangler dev did not start:\n${log}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
+  dev = await startWranglerDev(REPO, ["--persist-to", mkdtempSync(join(tmpdir(), "kiln-state-")), "--var", "SESSION_SECRET:browser-test-secret-of-32-characters!"]);
+  base = dev.url("");
+  await dev.until(async () => (await fetch(`${base}/robots.txt`).catch(() => undefined))?.ok === true, 60_000);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
@@ -58,7 +40,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  dev?.kill("SIGTERM");
+  dev?.stop();
 });
 
 const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });

@@ -4,17 +4,14 @@
 // queue and the nightly job work end to end. A copy of the demo, in its own
 // folder and port, so the repository's own .kiln and .wrangler stay untouched.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawn, type ChildProcess } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { freePort } from "./helpers/port.js";
+import { startWranglerDev, type WranglerDev } from "./helpers/wrangler-dev.js";
 
 const REPO = resolve(import.meta.dirname, "..");
 
 let root: string;
-let dev: ChildProcess;
-let port: number;
-let log = "";
+let dev: WranglerDev;
 
 beforeAll(async () => {
   mkdirSync(join(REPO, "test/.tmp"), { recursive: true });
@@ -24,26 +21,19 @@ beforeAll(async () => {
   const toml = readFileSync(join(REPO, "wrangler.toml"), "utf8").replace("node dist/compiler/cli.js build", `node ${join(REPO, "dist/compiler/cli.js")} build`);
   writeFileSync(join(root, "wrangler.toml"), toml);
   writeFileSync(join(root, ".dev.vars"), "SESSION_SECRET=demo-dev-test-secret-of-at-least-32-chars\n");
-  port = await freePort();
-  dev = spawn(join(REPO, "node_modules/.bin/wrangler"), ["dev", "--test-scheduled", "--port", String(port), "--ip", "127.0.0.1"], {
-    cwd: root,
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  dev.stdout!.on("data", (d) => (log += d));
-  dev.stderr!.on("data", (d) => (log += d));
+  dev = await startWranglerDev(root, ["--test-scheduled"]);
   await until(async () => (await get("/")).status === 200, 60_000);
 }, 90_000);
 
 afterAll(() => {
-  dev?.kill("SIGTERM");
+  dev?.stop();
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
 let cookie = "";
 async function get(path: string, init: RequestInit = {}): Promise<{ status: number; body: string; location: string | null }> {
   try {
-    const res = await fetch(`http://127.0.0.1:${port}${path}`, { ...init, redirect: "manual", headers: { ...(init.headers as object), cookie } });
+    const res = await fetch(dev.url(path), { ...init, redirect: "manual", headers: { ...(init.headers as object), cookie } });
     const set = res.headers.get("set-cookie");
     if (set) cookie = set.split(";")[0];
     return { status: res.status, body: await res.text(), location: res.headers.get("location") };
@@ -56,13 +46,7 @@ const post = (path: string, form: Record<string, string>) =>
   get(path, { method: "POST", body: new URLSearchParams(form), headers: { "sec-fetch-site": "same-origin" } });
 const stock = async (product: string) => (JSON.parse((await get(`/api/stock/${product}`)).body) as { left: number }).left;
 
-async function until(check: () => Promise<boolean>, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out; wrangler said:\n${log}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const until = (check: () => Promise<boolean>, ms: number) => dev.until(check, ms);
 
 describe("the demo under wrangler dev --test-scheduled", () => {
   it("checks out through the Stock Durable Object and the order queue, and restocks on /__scheduled", async () => {
@@ -87,7 +71,7 @@ describe("the demo under wrangler dev --test-scheduled", () => {
     expect(login.location).toBe("/members");
     expect((await get("/members")).body).toContain("<h1>Members</h1>");
     cookie = "";
-    const guesses = await Promise.all(Array.from({ length: 21 }, () => fetch(`http://127.0.0.1:${port}/login`, { method: "POST", body: new URLSearchParams({ email, password: "guess" }) })));
+    const guesses = await Promise.all(Array.from({ length: 21 }, () => fetch(dev.url("/login"), { method: "POST", body: new URLSearchParams({ email, password: "guess" }) })));
     expect(guesses.map((r) => r.status).filter((s) => s === 429)).toHaveLength(2);
   }, 60_000);
 });

@@ -7,12 +7,12 @@
 // Miniflare, which maps the stack (src/runtime/dev-errors.ts). A build for a
 // deploy keeps kiln's own DEBUG answer.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { bundleEntry, serveScript } from "./helpers/app.js";
-import { freePort } from "./helpers/port.js";
+import { startWranglerDev, type WranglerDev } from "./helpers/wrangler-dev.js";
 
 const REPO = resolve(import.meta.dirname, "..");
 const CLI = join(REPO, "dist/compiler/cli.js");
@@ -53,54 +53,39 @@ const SUMMARY = /kiln: \d+ routes?, \d+ middleware → /;
 
 describe("wrangler dev", () => {
   let root: string;
-  let dev: ChildProcess;
-  let port: number;
-  let log = "";
+  let dev: WranglerDev;
+  const log = () => dev.log();
+  const until = (check: () => Promise<boolean>, ms: number) => dev.until(check, ms);
 
   beforeAll(async () => {
     root = makeApp();
-    port = await freePort();
-    dev = spawn(join(REPO, "node_modules/.bin/wrangler"), ["dev", "--port", String(port), "--ip", "127.0.0.1"], {
-      cwd: root,
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    dev.stdout!.on("data", (d) => (log += d));
-    dev.stderr!.on("data", (d) => (log += d));
+    dev = await startWranglerDev(root);
     // Both start-up builds: wrangler's own line says it runs the command a second time.
-    await until(async () => count(log, /\[custom build\] Running: /) >= 2 && (await get("/")).body === "first", 60_000);
+    await until(async () => count(log(), /\[custom build\] Running: /) >= 2 && (await get("/")).body === "first", 60_000);
     // Time for a second summary line, were the second build to print one.
     await new Promise((r) => setTimeout(r, 1500));
   }, 90_000);
 
   afterAll(() => {
-    dev?.kill("SIGTERM");
+    dev?.stop();
     if (root) rmSync(root, { recursive: true, force: true });
   });
 
   async function get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; type: string | null; body: string }> {
     try {
-      const res = await fetch(`http://127.0.0.1:${port}${path}`, { headers, signal: AbortSignal.timeout(10_000) });
+      const res = await fetch(dev.url(path), { headers, signal: AbortSignal.timeout(10_000) });
       return { status: res.status, type: res.headers.get("content-type"), body: await res.text() };
     } catch {
       return { status: 0, type: null, body: "" };
     }
   }
 
-  async function until(check: () => Promise<boolean>, ms: number): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`timed out; wrangler said:\n${log}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-
   it("builds once at start-up although wrangler runs the build command twice, and rebuilds on an edit", async () => {
-    expect(log).toContain("The file functions,templates changed, restarting build...");
-    expect([count(log, SUMMARY), log.match(SUMMARY)?.[0]]).toEqual([1, "kiln: 2 routes, 0 middleware → "]);
+    expect(log()).toContain("The file functions,templates changed, restarting build...");
+    expect([count(log(), SUMMARY), log().match(SUMMARY)?.[0]]).toEqual([1, "kiln: 2 routes, 0 middleware → "]);
     write(root, { "functions/index.ts": 'export const onRequestGet = () => new Response("second");\n' });
     await until(async () => (await get("/")).body === "second", 30_000);
-    expect(count(log, SUMMARY)).toBe(2);
+    expect(count(log(), SUMMARY)).toBe(2);
   }, 60_000);
 
   it("with DEBUG on, shows a thrown error with its stack at the source line, once in the terminal", async () => {
@@ -118,9 +103,9 @@ describe("wrangler dev", () => {
       expect([first, frame]).toEqual(["Error: kaboom in boom", expect.stringMatching(/^ {4}at .*functions\/boom\.ts:3:\d+\)?$/)]);
     }
     // Each of the three errors in the terminal once, mapped: Miniflare logs it, kiln does not log it again.
-    await until(async () => count(log, /\[wrangler:error\] Error: kaboom in boom\n/) === 3, 5_000);
-    expect(count(log, /kaboom in boom/)).toBe(3);
-    expect(log).toMatch(/\[wrangler:error\] Error: kaboom in boom\n {4}at .*functions\/boom\.ts:3:\d+/);
+    await until(async () => count(log(), /\[wrangler:error\] Error: kaboom in boom\n/) === 3, 5_000);
+    expect(count(log(), /kaboom in boom/)).toBe(3);
+    expect(log()).toMatch(/\[wrangler:error\] Error: kaboom in boom\n {4}at .*functions\/boom\.ts:3:\d+/);
     expect(readFileSync(join(root, ".kiln/worker.ts"), "utf8")).toContain(", dev: devErrorResponse");
   }, 30_000);
 });

@@ -1,12 +1,13 @@
 // The package as a user gets it: packed, installed into an app that has never
 // seen this repository, built with `npx kiln build`, deployed with wrangler.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { bundleEntry, serveScript } from "./helpers/app.js";
 import { freePort } from "./helpers/port.js";
+import { startWranglerDev, type WranglerDev } from "./helpers/wrangler-dev.js";
 
 const REPO = resolve(import.meta.dirname, "..");
 const WRANGLER = join(REPO, "node_modules/.bin/wrangler");
@@ -144,30 +145,22 @@ describe("wrangler", () => {
 
   describe("wrangler dev", () => {
     let root: string;
-    let dev: ChildProcess;
-    let port: number;
-    let log = "";
+    let dev: WranglerDev;
+    const until = (check: () => Promise<boolean>, ms: number) => dev.until(check, ms);
     beforeAll(async () => {
       root = wranglerApp();
-      port = await freePort();
-      dev = spawn(WRANGLER, ["dev", "--port", String(port), "--ip", "127.0.0.1"], {
-        cwd: root,
-        env: { ...process.env, ...quiet },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      dev.stdout!.on("data", (d) => (log += d));
-      dev.stderr!.on("data", (d) => (log += d));
+      dev = await startWranglerDev(root);
       await until(async () => (await get("/")).body === "installed home", 45_000);
     }, 60_000);
     afterAll(() => {
-      dev?.kill("SIGTERM");
+      dev?.stop();
       rmSync(root, { recursive: true, force: true });
     });
 
     async function get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
       try {
         // A request that wrangler holds while the build is broken must not hold the test.
-        const res = await fetch(`http://127.0.0.1:${port}${path}`, { headers, signal: AbortSignal.timeout(10_000) });
+        const res = await fetch(dev.url(path), { headers, signal: AbortSignal.timeout(10_000) });
         return { status: res.status, body: await res.text() };
       } catch {
         return { status: 0, body: "" };
@@ -201,15 +194,6 @@ describe("wrangler", () => {
       rmSync(join(root, "functions/broken.ts"));
       await until(async () => (await get("/")).body === "installed home", 30_000);
     }, 90_000);
-
-    async function until(check: () => Promise<boolean>, ms: number): Promise<void> {
-      const deadline = Date.now() + ms;
-      while (Date.now() < deadline) {
-        if (await check()) return;
-        await new Promise((r) => setTimeout(r, 250));
-      }
-      throw new Error(`timed out; wrangler said:\n${log}`);
-    }
   });
 });
 
