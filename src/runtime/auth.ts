@@ -5,7 +5,7 @@
 // only to apps that declare `access` or import these functions.
 import type { AccessSupport, ChainRun } from "./context.js";
 import { errorResponse, isPageLoad } from "./errors.js";
-import type { RouteEntry } from "./router.js";
+import { entryName, type RouteEntry } from "./router.js";
 import { COOKIE_NAME } from "./session-cookie.js";
 import type { Session } from "./session.js";
 import { statusPage } from "./static-files.js";
@@ -188,7 +188,7 @@ export const access: AccessSupport = {
       const value = entry.declares?.access;
       if (value !== undefined && !isAccess(value)) {
         throw new TypeError(
-          `${entry.middleware ? "middleware" : "route"} ${entry.pattern}: access must be "public", "user", { role: "name" }, { role: ["name", ...] }, or such rules by method ({ GET: "public", POST: "user" })`,
+          `${entryName(entry)}: access must be "public", "user", { role: "name" }, { role: ["name", ...] }, or such rules by method ({ GET: "public", POST: "user" })`,
         );
       }
     }

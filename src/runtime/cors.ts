@@ -6,7 +6,7 @@
 import { mutable } from "./context.js";
 import type { Declarations } from "./declarations.js";
 import { errorResponse } from "./errors.js";
-import type { RouteEntry } from "./router.js";
+import { entryName, type RouteEntry } from "./router.js";
 
 export interface CorsPolicy {
   /** Origins allowed, exactly as the browser sends them (`https://app.example`); `"*"` for any, never with credentials. */
@@ -71,7 +71,7 @@ function refuse(request: Request, why: string): Response {
 export function cors(): CorsSupport {
   return {
     validate(entries) {
-      for (const e of entries) check(`${e.middleware ? "middleware" : "route"} ${e.pattern}`, e.declares?.cors);
+      for (const e of entries) check(entryName(e), e.declares?.cors);
     },
     preflight(request, declared, allow) {
       const policy = declared.cors as CorsPolicy;

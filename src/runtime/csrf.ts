@@ -7,7 +7,7 @@
 // browsers without Fetch Metadata. A request with neither is not a browser's
 // cross-site request (curl, a server) and passes: forms read through a CSRF
 // token cover browsers that send neither.
-import type { RouteEntry } from "./router.js";
+import { entryName, type RouteEntry } from "./router.js";
 import { hasSessionCookie } from "./session-cookie.js";
 
 const FORM_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data", "text/plain"];
@@ -45,7 +45,7 @@ export const csrf = {
   validate(entries: RouteEntry[]): void {
     for (const e of entries) {
       const value = e.declares?.csrf;
-      if (value !== undefined && typeof value !== "boolean") throw new TypeError(`${e.middleware ? "middleware" : "route"} ${e.pattern}: csrf must be true or false`);
+      if (value !== undefined && typeof value !== "boolean") throw new TypeError(`${entryName(e)}: csrf must be true or false`);
     }
   },
 };

@@ -100,7 +100,8 @@ export interface Match {
 /** A path whose percent-encoding does not decode. */
 export class BadPathError extends Error {}
 
-const where = (entry: RouteEntry) => `${entry.middleware ? "middleware" : "route"} ${entry.pattern}`;
+/** How an error at start-up names a row of the table: "route /users/:id", "middleware /api". */
+export const entryName = (entry: RouteEntry) => `${entry.middleware ? "middleware" : "route"} ${entry.pattern}`;
 
 /** At start-up, so a broken export stops the Worker with its route's name instead of failing one request later. */
 function checkEntry(entry: RouteEntry): void {
@@ -108,12 +109,12 @@ function checkEntry(entry: RouteEntry): void {
     const value = entry.methods[method];
     const list = Array.isArray(value) ? value : [value];
     for (let i = 0; i < list.length; i++) {
-      if (typeof list[i] !== "function") throw new TypeError(`${where(entry)}: ${handlerExport(method)}${Array.isArray(value) ? `[${i}]` : ""} is not a function`);
+      if (typeof list[i] !== "function") throw new TypeError(`${entryName(entry)}: ${handlerExport(method)}${Array.isArray(value) ? `[${i}]` : ""} is not a function`);
     }
   }
   const bodyLimit = entry.declares?.bodyLimit;
   if (bodyLimit !== undefined && !(Number.isSafeInteger(bodyLimit) && (bodyLimit as number) >= 0)) {
-    throw new TypeError(`${where(entry)}: bodyLimit must be a whole number of bytes`);
+    throw new TypeError(`${entryName(entry)}: bodyLimit must be a whole number of bytes`);
   }
 }
 

@@ -5,7 +5,7 @@
 // that sets its own (or public/_headers, for a static file) wins.
 import { mutable } from "./context.js";
 import type { Declarations } from "./declarations.js";
-import type { RouteEntry } from "./router.js";
+import { entryName, type RouteEntry } from "./router.js";
 
 /** Strict by default: no inline script or style unless it carries the request's nonce. */
 export const DEFAULT_CSP: Readonly<Record<string, string>> = {
@@ -100,7 +100,7 @@ export function securityHeaders(): SecuritySupport {
   return {
     validate(entries) {
       for (const e of entries) {
-        const where = `${e.middleware ? "middleware" : "route"} ${e.pattern}`;
+        const where = entryName(e);
         checkHeaders(where, e.declares?.headers);
         checkCsp(where, e.declares?.csp);
       }
