@@ -4,12 +4,12 @@
 //
 //   npm run bench:caching
 //   npm run bench:caching -- --against REV   also the ETag routes of kiln at an earlier commit, in the same run
-import { execFileSync } from "node:child_process";
-import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { build } from "../dist/compiler/index.js";
 import { bundleEntry } from "../test/helpers/bundle.js";
 import { formatRange, getLoopWorker, measureWorkers } from "./measure.js";
+import { earlierKiln } from "./earlier.js";
 
 const DIR = resolve(import.meta.dirname, ".out/caching");
 const args = process.argv.slice(2);
@@ -43,30 +43,20 @@ for (const name of Object.keys(routes).map((f) => f.slice(0, -3))) {
   writeFileSync(join(DIR, `bench-${name}.js`), getLoopWorker("./.kiln/worker.ts", `/${name}`));
   scripts[name] = await bundleEntry(join(DIR, `bench-${name}.js`));
 }
-// The routes of the ETag target, built by the earlier kiln in a worktree of its own (as bench/compare.js does).
+// The routes of the ETag target, built by the earlier kiln (bench/earlier.js).
 const TARGET = ["htmlplain", "rendered", "freshplain", "fresh"];
 if (AGAINST) {
-  const REPO = resolve(import.meta.dirname, "..");
-  const OLD = join(REPO, "bench/.out/caching-worktree");
+  const OLD = earlierKiln(AGAINST, "caching");
   const then = join(DIR, "then");
-  rmSync(OLD, { recursive: true, force: true });
-  execFileSync("git", ["worktree", "prune"], { cwd: REPO });
-  execFileSync("git", ["worktree", "add", "--force", "--detach", OLD, AGAINST], { cwd: REPO, stdio: "pipe" });
-  try {
-    symlinkSync(join(REPO, "node_modules"), join(OLD, "node_modules"));
-    execFileSync(join(REPO, "node_modules/.bin/tsc"), ["-p", "tsconfig.build.json"], { cwd: OLD });
-    // `import ... from "kiln"` is this checkout's runtime: the earlier one's here.
-    mkdirSync(join(then, "functions"), { recursive: true });
-    for (const [file, source] of Object.entries(routes)) {
-      writeFileSync(join(then, "functions", file), source.replace(`from "kiln"`, `from ${JSON.stringify(join(OLD, "dist/runtime/index.js"))}`) + "\n");
-    }
-    await (await import(join(OLD, "dist/compiler/index.js"))).build({ root: then });
-    for (const name of TARGET) {
-      writeFileSync(join(then, `bench-${name}.js`), getLoopWorker("./.kiln/worker.ts", `/${name}`));
-      scripts[`${name}-${AGAINST}`] = await bundleEntry(join(then, `bench-${name}.js`));
-    }
-  } finally {
-    execFileSync("git", ["worktree", "remove", "--force", OLD], { cwd: REPO });
+  // `import ... from "kiln"` is this checkout's runtime: the earlier one's here.
+  mkdirSync(join(then, "functions"), { recursive: true });
+  for (const [file, source] of Object.entries(routes)) {
+    writeFileSync(join(then, "functions", file), source.replace(`from "kiln"`, `from ${JSON.stringify(join(OLD, "dist/runtime/index.js"))}`) + "\n");
+  }
+  await (await import(join(OLD, "dist/compiler/index.js"))).build({ root: then });
+  for (const name of TARGET) {
+    writeFileSync(join(then, `bench-${name}.js`), getLoopWorker("./.kiln/worker.ts", `/${name}`));
+    scripts[`${name}-${AGAINST}`] = await bundleEntry(join(then, `bench-${name}.js`));
   }
 }
 const { ratios, rates } = await measureWorkers(scripts, { baseline: "plain", rounds: ROUNDS, label: "caching" });

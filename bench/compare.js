@@ -2,10 +2,11 @@
 // side in one run: the honest way to say a change made routing no slower.
 //
 //   node bench/compare.js REV [SIZE] [ROUNDS]     e.g. node bench/compare.js 076f107 1000 15
-import { cpSync, existsSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, rmSync, writeFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { join, resolve } from "node:path";
 import { measureWorkers, formatRange } from "./measure.js";
+import { earlierKiln } from "./earlier.js";
 import { bundleEntry } from "../test/helpers/bundle.js";
 import { floorSource, requestMix, routeSet, writeFunctions } from "./routes.js";
 
@@ -14,13 +15,8 @@ if (!rev) throw new Error("usage: node bench/compare.js REV [SIZE] [ROUNDS]");
 const size = Number(sizeArg ?? 1000);
 const REPO = resolve(import.meta.dirname, "..");
 const OUT = join(REPO, "bench/.out");
-const OLD = join(OUT, "compare-worktree");
-// The earlier kiln, built in a worktree of its own with this checkout's node_modules.
-rmSync(OLD, { recursive: true, force: true });
-execFileSync("git", ["worktree", "prune"], { cwd: REPO });
-execFileSync("git", ["worktree", "add", "--force", "--detach", OLD, rev], { cwd: REPO, stdio: "pipe" });
-symlinkSync(join(REPO, "node_modules"), join(OLD, "node_modules"));
-execFileSync(join(REPO, "node_modules/.bin/tsc"), ["-p", "tsconfig.build.json"], { cwd: OLD });
+// The earlier kiln, built in a worktree of its own (bench/earlier.js).
+const OLD = earlierKiln(rev, "compare");
 const oldCli = ["dist/compiler/cli.js", "dist/build/cli.js"].map((f) => join(OLD, f)).find(existsSync);
 const results = [];
 const routes = routeSet(size);
@@ -46,9 +42,5 @@ for (const [name, dir, src] of [["floor", dirNew, "./floor.js"], ["floor2", dirN
   writeFileSync(join(dir, `cmp-${name}.js`), worker(src));
   scripts[name] = await bundleEntry(join(dir, `cmp-${name}.js`));
 }
-try {
-  const { ratios } = await measureWorkers(scripts, { baseline: "floor", rounds: Number(roundsArg ?? 15), label: `compare ${size}` });
-  console.log(`${size} routes, relative to the floor: ` + Object.entries(ratios).map(([k, v]) => `${k} ${formatRange(v)}`).join(", "));
-} finally {
-  execFileSync("git", ["worktree", "remove", "--force", OLD], { cwd: REPO });
-}
+const { ratios } = await measureWorkers(scripts, { baseline: "floor", rounds: Number(roundsArg ?? 15), label: `compare ${size}` });
+console.log(`${size} routes, relative to the floor: ` + Object.entries(ratios).map(([k, v]) => `${k} ${formatRange(v)}`).join(", "));

@@ -4,13 +4,13 @@
 //
 //   npm run bench:templates
 //   npm run bench:templates -- --against REV   also kiln at an earlier commit, in the same run
-import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import { build } from "../dist/compiler/index.js";
 import { bundleEntry } from "../test/helpers/bundle.js";
 import { formatRange, getLoopWorker, measureWorkers } from "./measure.js";
+import { earlierKiln } from "./earlier.js";
 
 const DIR = resolve(import.meta.dirname, ".out/templates");
 const args = process.argv.slice(2);
@@ -40,15 +40,8 @@ write("kiln-bare/functions/index.ts", `const rows = ${ROWS};\nexport const heade
 await build({ root: join(DIR, "kiln-bare") });
 const sources = { kiln: "./kiln/.kiln/worker.ts", "kiln-bare": "./kiln-bare/.kiln/worker.ts" };
 if (AGAINST) {
-  // The earlier kiln, built in a worktree of its own (as bench/compare.js does), compiles the same two apps.
-  const REPO = resolve(import.meta.dirname, "..");
-  const OLD = join(REPO, "bench/.out/templates-worktree");
-  rmSync(OLD, { recursive: true, force: true });
-  execFileSync("git", ["worktree", "prune"], { cwd: REPO });
-  execFileSync("git", ["worktree", "add", "--force", "--detach", OLD, AGAINST], { cwd: REPO, stdio: "pipe" });
-  process.on("exit", () => execFileSync("git", ["worktree", "remove", "--force", OLD], { cwd: REPO }));
-  symlinkSync(join(REPO, "node_modules"), join(OLD, "node_modules"));
-  execFileSync(join(REPO, "node_modules/.bin/tsc"), ["-p", "tsconfig.build.json"], { cwd: OLD });
+  // The earlier kiln (bench/earlier.js) compiles the same two apps.
+  const OLD = earlierKiln(AGAINST, "templates");
   const { build: oldBuild } = await import(join(OLD, "dist/compiler/index.js"));
   for (const app of ["kiln", "kiln-bare"]) {
     const copy = `${app}-${AGAINST}`;
