@@ -13,22 +13,11 @@ const RUNTIME_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../runtime
 const runtimeModule = (name: string) => join(RUNTIME_DIR, `${name}.js`);
 const RUNTIME = runtimeModule("index");
 const ROUTER_RUNTIME = runtimeModule("router");
-const SESSION_RUNTIME = runtimeModule("session");
-const LISTING_RUNTIME = runtimeModule("listing");
-const STATIC_RUNTIME = runtimeModule("static-files");
-const CSRF_RUNTIME = runtimeModule("csrf");
-const DEV_ERRORS_RUNTIME = runtimeModule("dev-errors");
-/** Methods whose handlers may change something, and so get the cross-site check; ANY is onRequest. */
-const UNSAFE = ["ANY", "POST", "PUT", "PATCH", "DELETE"];
-const CACHE_RUNTIME = runtimeModule("cache");
-const ETAG_RUNTIME = runtimeModule("etag");
 const TEMPLATE_RUNTIME = runtimeModule("template");
-const AUTH_RUNTIME = runtimeModule("auth");
 const RATE_LIMIT_RUNTIME = runtimeModule("rate-limit");
 const SESSION_OBJECT_RUNTIME = runtimeModule("session-object");
-const INPUT_RUNTIME = runtimeModule("input");
-const SECURITY_RUNTIME = runtimeModule("security");
-const CORS_RUNTIME = runtimeModule("cors");
+/** Methods whose handlers may change something, and so get the cross-site check; ANY is onRequest. */
+const UNSAFE = ["ANY", "POST", "PUT", "PATCH", "DELETE"];
 
 function importPath(fromDir: string, to: string): string {
   const rel = relative(fromDir, to).split("\\").join("/");
@@ -82,34 +71,8 @@ export function generateEntry(table: RouteTable, functionsDir: string, outFile: 
     `import { createHandler } from ${JSON.stringify(importPath(outDir, RUNTIME))};`,
     `import { node as n } from ${JSON.stringify(importPath(outDir, ROUTER_RUNTIME))};`,
   ];
-  if (options.sessions === "durable") imports.push(`import { durableSessions as sessions } from ${JSON.stringify(importPath(outDir, SESSION_OBJECT_RUNTIME))};`);
-  else if (options.sessions) imports.push(`import { sessions } from ${JSON.stringify(importPath(outDir, SESSION_RUNTIME))};`);
-  const caches = table.routes.some((r) => r.cache);
-  if (caches) imports.push(`import { cacheRoute } from ${JSON.stringify(importPath(outDir, CACHE_RUNTIME))};`);
-  // Responses may carry a Cache-Control only where the app's code says so: only then the ETag step.
-  const etags = caches || table.mentionsCacheControl;
-  if (etags) imports.push(`import { validate } from ${JSON.stringify(importPath(outDir, ETAG_RUNTIME))};`);
-  if (options.templates) {
-    imports.push(`import { templateSupport } from ${JSON.stringify(importPath(outDir, TEMPLATE_RUNTIME))};`);
-    imports.push(`import { templates } from ${JSON.stringify(importPath(outDir, templatesModulePath(outFile)))};`);
-  }
-  if (options.files.listings) imports.push(`import { listing } from ${JSON.stringify(importPath(outDir, LISTING_RUNTIME))};`);
-  // public/'s error pages and a single-page app's shell: code only for the apps that have them.
-  const staticParts = [
-    options.files.listings ? "listing" : "",
-    options.files.pages?.length ? "statusPages: pageFromAssets" : "",
-    options.files.spa ? "spa: appShell" : "",
-  ].filter(Boolean);
-  const staticImports = [options.files.pages?.length ? "pageFromAssets" : "", options.files.spa ? "appShell" : ""].filter(Boolean);
-  if (staticImports.length) imports.push(`import { ${staticImports.join(", ")} } from ${JSON.stringify(importPath(outDir, STATIC_RUNTIME))};`);
-  // The cross-site check guards handlers that can change something: an app with none (and no csrf declaration) ships no code for it.
-  const csrf = [...table.routes, ...table.middleware].some((f) => "csrf" in f.declares || f.handlers.some((h) => UNSAFE.includes(h.method)));
-  if (options.dev) imports.push(`import { devErrorResponse } from ${JSON.stringify(importPath(outDir, DEV_ERRORS_RUNTIME))};`);
-  if (csrf) imports.push(`import { csrf } from ${JSON.stringify(importPath(outDir, CSRF_RUNTIME))};`);
-  if (options.access) imports.push(`import { access } from ${JSON.stringify(importPath(outDir, AUTH_RUNTIME))};`);
-  if (table.readsInput) imports.push(`import { input } from ${JSON.stringify(importPath(outDir, INPUT_RUNTIME))};`);
-  if (options.security) imports.push(`import { securityHeaders } from ${JSON.stringify(importPath(outDir, SECURITY_RUNTIME))};`);
-  if (options.cors) imports.push(`import { cors as corsSupport } from ${JSON.stringify(importPath(outDir, CORS_RUNTIME))};`);
+  const parts = optionalParts(table, outFile, options);
+  for (const part of parts) imports.push(`import { ${part.imports} } from ${JSON.stringify(importPath(outDir, part.module))};`);
   const files = [...table.middleware, ...table.routes];
   // The route tree, the literal map and each route's middleware, decided here rather than at every cold start.
   const plan = planTree(files);
@@ -132,20 +95,13 @@ export function generateEntry(table: RouteTable, functionsDir: string, outFile: 
   };
   const rows = files.map(entry);
   const { tree, literal } = planSource(plan);
+  const staticParts = parts.flatMap((part) => (part.staticFiles ? [part.staticFiles] : []));
   // Apps log a line per request unless KILN_LOG says otherwise (docs/security.md).
   const extras = [
     "log: true",
-    options.sessions ? "sessions" : "",
-    etags ? "validate" : "",
-    staticParts.length ? `static: { ${staticParts.join(", ")} }` : "",
-    csrf ? "csrf" : "",
-    options.access ? "access" : "",
-    table.readsInput ? "input" : "",
-    options.security ? "security: securityHeaders()" : "",
-    options.cors ? "cors: corsSupport()" : "",
-    options.templates ? `templates: templateSupport(templates, ${JSON.stringify(options.templates.flashes)})` : "",
-    options.dev ? "dev: devErrorResponse" : "",
-  ].filter(Boolean);
+    ...parts.flatMap((part) => (part.option ? [part.option] : [])),
+    ...(staticParts.length ? [`static: { ${staticParts.join(", ")} }`] : []),
+  ];
   const worker = options.worker && workerExports(options.worker, outDir, !!options.templates);
   return [
     "// Generated by `kiln build`: do not edit. Rebuilt from functions/ on every build.",
@@ -160,6 +116,46 @@ export function generateEntry(table: RouteTable, functionsDir: string, outFile: 
     ...(options.sessions === "durable" ? [`export { KilnSessionStore } from ${JSON.stringify(importPath(outDir, SESSION_OBJECT_RUNTIME))};`] : []),
     "",
   ].join("\n");
+}
+
+/** A part of the runtime that the entry imports only for an app that uses it. */
+interface Part {
+  /** The runtime module (runtime/NAME.js), or a file's absolute path. */
+  module: string;
+  /** What the entry imports from it: "validate", "durableSessions as sessions". */
+  imports: string;
+  /** What it hands to createHandler, as an entry of its options: "validate", "security: securityHeaders()". */
+  option?: string;
+  /** An entry of the `static` option (static-files.ts StaticFilesParts). */
+  staticFiles?: string;
+}
+
+/** The optional parts this app ships, each decided from what the build saw: a feature an app does not use costs it nothing. */
+function optionalParts(table: RouteTable, outFile: string, options: EntryOptions): Part[] {
+  const caches = table.routes.some((r) => r.cache);
+  const files = options.files;
+  // The cross-site check guards handlers that can change something: an app with none (and no csrf declaration) ships no code for it.
+  const csrf = [...table.routes, ...table.middleware].some((f) => "csrf" in f.declares || f.handlers.some((h) => UNSAFE.includes(h.method)));
+  const parts: (Part | false | undefined)[] = [
+    options.sessions === "durable" && { module: SESSION_OBJECT_RUNTIME, imports: "durableSessions as sessions", option: "sessions" },
+    options.sessions === true && { module: runtimeModule("session"), imports: "sessions", option: "sessions" },
+    caches && { module: runtimeModule("cache"), imports: "cacheRoute" },
+    // Responses may carry a Cache-Control only where the app's code says so: only then the ETag step.
+    (caches || table.mentionsCacheControl) && { module: runtimeModule("etag"), imports: "validate", option: "validate" },
+    options.templates && { module: TEMPLATE_RUNTIME, imports: "templateSupport", option: `templates: templateSupport(templates, ${JSON.stringify(options.templates.flashes)})` },
+    options.templates && { module: templatesModulePath(outFile), imports: "templates" },
+    // public/'s listings, error pages and a single-page app's shell: code only for the apps that have them.
+    !!files.listings && { module: runtimeModule("listing"), imports: "listing", staticFiles: "listing" },
+    !!files.pages?.length && { module: runtimeModule("static-files"), imports: "pageFromAssets", staticFiles: "statusPages: pageFromAssets" },
+    !!files.spa && { module: runtimeModule("static-files"), imports: "appShell", staticFiles: "spa: appShell" },
+    csrf && { module: runtimeModule("csrf"), imports: "csrf", option: "csrf" },
+    options.access && { module: runtimeModule("auth"), imports: "access", option: "access" },
+    table.readsInput && { module: runtimeModule("input"), imports: "input", option: "input" },
+    options.security && { module: runtimeModule("security"), imports: "securityHeaders", option: "security: securityHeaders()" },
+    options.cors && { module: runtimeModule("cors"), imports: "cors as corsSupport", option: "cors: corsSupport()" },
+    options.dev && { module: runtimeModule("dev-errors"), imports: "devErrorResponse", option: "dev: devErrorResponse" },
+  ];
+  return parts.filter((part): part is Part => !!part);
 }
 
 /**
