@@ -52,6 +52,11 @@ export function requestMix(routes) {
   return paths;
 }
 
+/** The route handlers alone, in one module: what a bundle holds besides the framework, so its share can be told apart. */
+export function handlersOnlySource(routes) {
+  return routes.map((r, i) => `import { onRequestGet as h${i} } from "./functions/${r.file}";`).join("\n") + `\nexport default [${routes.map((_, i) => `h${i}`).join(", ")}];\n`;
+}
+
 const handlerBody = (route, params) => `{ const params = ${params}; return new Response(${route.body}); }`;
 
 export function honoSource(routes) {

@@ -10,7 +10,7 @@ import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import { formatRange, measureWorkers } from "./measure.js";
 import { bundleEntry } from "../test/helpers/bundle.js";
-import { floorSource, honoSource, ittySource, requestMix, routeSet, writeFunctions } from "./routes.js";
+import { floorSource, handlersOnlySource, honoSource, ittySource, requestMix, routeSet, writeFunctions } from "./routes.js";
 
 const REPO = resolve(import.meta.dirname, "..");
 const OUT = join(REPO, "bench/.out");
@@ -50,12 +50,7 @@ async function prepare(size) {
   writeFileSync(join(dir, "hono.js"), honoSource(routes));
   writeFileSync(join(dir, "itty.js"), ittySource(routes));
   writeFileSync(join(dir, "floor.js"), floorSource(routes));
-  // The route handlers alone, so the framework's share of a bundle can be told apart.
-  writeFileSync(
-    join(dir, "handlers-only.js"),
-    routes.map((r, i) => `import { onRequestGet as h${i} } from "./functions/${r.file}";`).join("\n") +
-      `\nexport default [${routes.map((_, i) => `h${i}`).join(", ")}];\n`,
-  );
+  writeFileSync(join(dir, "handlers-only.js"), handlersOnlySource(routes));
   const entries = { kiln: ".kiln/worker.ts", pages: "pages/index.js", hono: "hono.js", itty: "itty.js", handlers: "handlers-only.js" };
   const sizes = {};
   for (const [name, file] of Object.entries(entries)) {

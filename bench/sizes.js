@@ -10,7 +10,7 @@ import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import { build } from "../dist/compiler/index.js";
 import { bundleEntry } from "../test/helpers/bundle.js";
-import { routeSet, writeFunctions } from "./routes.js";
+import { handlersOnlySource, routeSet, writeFunctions } from "./routes.js";
 
 const OUT = resolve(import.meta.dirname, ".out/sizes");
 const gz = (text) => gzipSync(text, { level: 9 }).length;
@@ -48,10 +48,7 @@ async function bundleSize(dir, files) {
 const routes = routeSet(10);
 const handlersDir = join(OUT, "handlers");
 writeFunctions(handlersDir, routes);
-writeFileSync(
-  join(handlersDir, "handlers-only.js"),
-  routes.map((r, i) => `import { onRequestGet as h${i} } from "./functions/${r.file}";`).join("\n") + `\nexport default [${routes.map((_, i) => `h${i}`).join(", ")}];\n`,
-);
+writeFileSync(join(handlersDir, "handlers-only.js"), handlersOnlySource(routes));
 const handlers = gz(await bundleEntry(join(handlersDir, "handlers-only.js"), { minify: true }));
 const base = await bundleSize(join(OUT, "base"), {});
 const rows = [];
