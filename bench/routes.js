@@ -37,8 +37,11 @@ export function writeFunctions(root, routes) {
   }
 }
 
-/** The request mix: static, param, deep param and not-found paths, spread over the resources. */
-export function requestMix(routes) {
+/**
+ * The request mix: static, param, deep param and not-found paths, spread over the resources.
+ * `which`: "found" keeps only the paths a route serves, "missing" only the not-found ones.
+ */
+export function requestMix(routes, which = "all") {
   const resources = Math.max(1, Math.floor((routes.length - 1) / SHAPES.length));
   const paths = [];
   for (let i = 0; i < 40; i++) {
@@ -48,6 +51,7 @@ export function requestMix(routes) {
     if (kind === 1) paths.push(`/res${r}/${1000 + i}`);
     if (kind === 2) paths.push(`/res${r}/${1000 + i}/items/${i}`);
     if (kind === 3) paths.push(i % 8 === 3 ? `/nothing/here/${i}` : `/res${r}/${i}/other`);
+    if (which !== "all" && (kind === 3) !== (which === "missing")) paths.pop();
   }
   return paths;
 }
@@ -72,9 +76,12 @@ export function ittySource(routes) {
 /**
  * The physical limit: a Map for literal paths, a split and a lookup for param
  * paths. Like every router here it reads the method, since all these routes
- * are GET routes and a POST must not get their answer.
+ * are GET routes and a POST must not get their answer. With `contract404` it
+ * answers a path no route serves as kiln's contract asks (design.md): JSON to
+ * a client that asks for JSON, and `Cache-Control: no-store`, so a 404 that a
+ * route added later would answer is never kept.
  */
-export function floorSource(routes) {
+export function floorSource(routes, { contract404 = false } = {}) {
   const literal = routes.filter((r) => !r.path.includes(":"));
   const param = routes.filter((r) => r.path.includes(":"));
   const byFirst = new Map();
@@ -94,9 +101,17 @@ export function floorSource(routes) {
       });
       return `if (${checks.join(" && ")}) { const params = { ${names.join(", ")} }; return new Response(${route.body}); }`;
     });
-    return `[${JSON.stringify(first)}, (s) => { ${cases.join(" ")} return notFound(); }]`;
+    return `[${JSON.stringify(first)}, (s, request) => { ${cases.join(" ")} return notFound(request); }]`;
   });
-  return `const notFound = () => new Response("Not Found", { status: 404 });
+  const notFound = contract404
+    ? `const NO_STORE = new Headers({ "cache-control": "no-store" });
+const notFound = (request) => {
+  const accept = request.headers.get("accept");
+  if (accept !== null && accept.includes("json") && !accept.includes("text/html")) return Response.json({ error: "Not Found", status: 404 }, { status: 404, headers: NO_STORE });
+  return new Response("Not Found\\n", { status: 404, headers: NO_STORE });
+};`
+    : `const notFound = () => new Response("Not Found", { status: 404 });`;
+  return `${notFound}
 const decode = (s) => (s.includes("%") ? decodeURIComponent(s) : s);
 const literal = new Map([
   ${lit}
@@ -115,7 +130,7 @@ export default {
     if (hit) return hit();
     const s = path.slice(1).split("/");
     const group = groups.get(s[0]);
-    return group ? group(s) : notFound();
+    return group ? group(s, request) : notFound(request);
   },
 };
 `;

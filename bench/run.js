@@ -17,8 +17,11 @@ const OUT = join(REPO, "bench/.out");
 const KILN = join(REPO, "dist/compiler/cli.js");
 const WRANGLER = join(REPO, "node_modules/.bin/wrangler");
 const args = process.argv.slice(2);
-// "floor2" is the floor again: its ratio shows how much of a difference is noise.
-const IMPLS = args.includes("--impls") ? args[args.indexOf("--impls") + 1].split(",") : ["floor", "floor2", "kiln", "hono", "itty", "pages"];
+// "floor2" is the floor again: its ratio shows how much of a difference is noise. "floor404" is the floor
+// answering not-found paths as kiln's contract asks (routes.js floorSource): what the contract itself costs.
+const IMPLS = args.includes("--impls") ? args[args.indexOf("--impls") + 1].split(",") : ["floor", "floor2", "floor404", "kiln", "hono", "itty", "pages"];
+// --mix found: only the paths a route serves; --mix missing: only the not-found ones; the whole mix by default.
+const MIX = args.includes("--mix") ? args[args.indexOf("--mix") + 1] : "all";
 const ROUNDS = Number(args[args.indexOf("--rounds") + 1]) || 30;
 const SIZES = args.includes("--sizes") ? args[args.indexOf("--sizes") + 1].split(",").map(Number) : [10, 1000, 10000];
 // itty-router tries each route's RegExp in turn and Pages Functions' build takes minutes at 10,000 routes: they run up to 1,000.
@@ -50,14 +53,15 @@ async function prepare(size) {
   writeFileSync(join(dir, "hono.js"), honoSource(routes));
   writeFileSync(join(dir, "itty.js"), ittySource(routes));
   writeFileSync(join(dir, "floor.js"), floorSource(routes));
+  writeFileSync(join(dir, "floor404.js"), floorSource(routes, { contract404: true }));
   writeFileSync(join(dir, "handlers-only.js"), handlersOnlySource(routes));
   const entries = { kiln: ".kiln/worker.ts", pages: "pages/index.js", hono: "hono.js", itty: "itty.js", handlers: "handlers-only.js" };
   const sizes = {};
   for (const [name, file] of Object.entries(entries)) {
     if (size === 10 && (name === "handlers" || impls.includes(name))) sizes[name] = gz(await bundle(join(dir, file), true));
   }
-  const paths = requestMix(routes);
-  const sources = { kiln: "./.kiln/worker.ts", pages: "./pages/index.js", hono: "./hono.js", itty: "./itty.js", floor: "./floor.js", floor2: "./floor.js" };
+  const paths = requestMix(routes, MIX);
+  const sources = { kiln: "./.kiln/worker.ts", pages: "./pages/index.js", hono: "./hono.js", itty: "./itty.js", floor: "./floor.js", floor2: "./floor.js", floor404: "./floor404.js" };
   // One worker, so one isolate, per implementation: none shares a heap or a JIT with another.
   const scripts = {};
   for (const impl of impls) {
@@ -124,7 +128,8 @@ for (const size of SIZES) {
 }
 
 const lines = [];
-lines.push(`Requests per second relative to the floor, inside workerd: the best run of each implementation in each of 3 groups of ${ROUNDS / 3} rounds; median group (lowest–highest group):`);
+const mixNote = MIX === "all" ? "" : ` Only the ${MIX === "found" ? "paths a route serves" : "paths no route serves"} of the mix.`;
+lines.push(`Requests per second relative to the floor, inside workerd: the best run of each implementation in each of 3 groups of ${ROUNDS / 3} rounds; median group (lowest–highest group).${mixNote}`);
 lines.push("");
 lines.push(`| implementation | ${SIZES.map((s) => `${s} routes`).join(" | ")} |`);
 lines.push(`|---|${SIZES.map(() => "---").join("|")}|`);

@@ -17,6 +17,7 @@ const gz = (text) => gzipSync(text, { level: 9 }).length;
 
 /** One route file, or a few, that make an app use a part; the rest of the app is the 10-route set. */
 const PARTS = {
+  "a _middleware file (steps around the routes, folder declarations)": { "functions/_middleware.ts": `export const onRequest = ({ next }) => next();` },
   "form posts (the cross-site check)": { "functions/note.ts": `export const onRequestPost = () => new Response("saved");` },
   "sessions (KV)": { "functions/visits.ts": `export const onRequestGet = ({ session }) => new Response(String(session.get("n") ?? 0));` },
   "sessions (Durable Object)": {

@@ -127,6 +127,15 @@ describe("the build output", () => {
     expect(await entryOf({ "functions/a.ts": "export const cache = { maxAge: 1 };\n" + GET })).toContain("validate");
   });
 
+  it("ships the middleware part only to apps that have a _middleware file", async () => {
+    const entryOf = async (files: Record<string, string>) => readFileSync((await build({ root: makeApp(files) })).outFile, "utf8");
+    expect(await entryOf({ "functions/a.ts": GET })).not.toContain("middleware.js");
+    const folderOnly = "export const csrf = false;\n"; // declarations alone make a _middleware file too
+    for (const mw of [`export const onRequest = ({ next }) => next();\n`, folderOnly]) {
+      expect(await entryOf({ "functions/a.ts": GET, "functions/api/_middleware.ts": mw })).toMatch(/import \{ middleware \} from ".*middleware\.js";/);
+    }
+  });
+
   it("types exported with `export type` are not handlers, and helpers are not routes", async () => {
     const root = makeApp({
       "functions/a.ts": "export type onRequestX = string;\nexport interface Foo {}\n" + GET,

@@ -137,6 +137,7 @@ function optionalParts(table: RouteTable, outFile: string, options: EntryOptions
   // The cross-site check guards handlers that can change something: an app with none (and no csrf declaration) ships no code for it.
   const csrf = [...table.routes, ...table.middleware].some((f) => "csrf" in f.declares || f.handlers.some((h) => UNSAFE.includes(h.method)));
   const parts: (Part | false | undefined)[] = [
+    table.middleware.length > 0 && { module: runtimeModule("middleware"), imports: "middleware", option: "middleware" },
     options.sessions === "durable" && { module: SESSION_OBJECT_RUNTIME, imports: "durableSessions as sessions", option: "sessions" },
     options.sessions === true && { module: runtimeModule("session"), imports: "sessions", option: "sessions" },
     caches && { module: runtimeModule("cache"), imports: "cacheRoute" },

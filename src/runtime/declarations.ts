@@ -10,9 +10,3 @@ export const FOLDER_DECLARATIONS = ["csrf", "bodyLimit", "access", "cors", "head
 
 export type Declarations = Partial<Record<(typeof FOLDER_DECLARATIONS)[number], unknown>>;
 
-/** The declarations in force for a file: its folders' from the outermost in, then its own; the nearest wins. */
-export function mergeDeclarations(layers: (Declarations | undefined)[]): Declarations {
-  const merged: Declarations = {};
-  for (const layer of layers) if (layer) Object.assign(merged, layer);
-  return merged;
-}

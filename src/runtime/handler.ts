@@ -8,7 +8,7 @@ import type { CsrfSupport } from "./csrf.js";
 import { errorResponse, isDebug, type AnsweredError } from "./errors.js";
 import { endOfChain, fromAssets, pathOf, staticFiles, statusPage, type StaticFilesInput, type StaticFilesParts } from "./static-files.js";
 import { logError, logRate, logRequest, requestIdOf } from "./log.js";
-import { BadPathError, createRouter, type Chain, type RoutePlan } from "./router.js";
+import { BadPathError, createRouter, type Chain, type MiddlewarePart, type RoutePlan } from "./router.js";
 import type { SecuritySupport } from "./security.js";
 import type { SessionSupport } from "./session.js";
 import type { ExecutionContextLike } from "./types.js";
@@ -58,6 +58,8 @@ function answerThrown(run: ChainRun, request: Request, err: unknown): Promise<Re
 export interface AppOptions {
   /** What the build learnt about public/; without it every unmatched path asks env.ASSETS. */
   files?: StaticFilesInput;
+  /** The _middleware files' steps and declarations (middleware.ts), passed in only when the app has a _middleware file. */
+  middleware?: MiddlewarePart;
   /** Session support, passed in by the entry only when the app uses sessions, so other apps do not ship it. */
   sessions?: SessionSupport;
   /** Compiled templates/, passed in only when the app has them. */
@@ -88,7 +90,7 @@ export interface AppOptions {
 
 /** The Worker's fetch, from the route plan `kiln build` writes into the entry (compiler/route-plan.ts). */
 export function createHandler(plan: RoutePlan, options: AppOptions = {}) {
-  const { match } = createRouter(plan);
+  const { match } = createRouter(plan, options.middleware);
   const entries = plan.entries;
   const files = staticFiles(options.files, options.static);
   const app: AppParts = { files, sessions: options.sessions, templates: options.templates, input: options.input, access: options.access, dev: options.dev };

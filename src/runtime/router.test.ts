@@ -8,6 +8,7 @@
 import { describe, expect, it } from "vitest";
 import { parseRoutePath, type RoutePath } from "../compiler/route-path.js";
 import { BadPathError, createRouter, type RouteEntry } from "./router.js";
+import { middleware } from "./middleware.js";
 import { comparePatterns, folderCovers, formatPattern, type Segment } from "./routing.js";
 import type { Handler } from "./types.js";
 import { planRoutes } from "../compiler/route-plan.js";
@@ -151,6 +152,17 @@ const TABLE: Group[] = [
     ],
   },
   {
+    name: "a file's own csrf declaration, in an app without _middleware",
+    files: ["form.ts POST", "webhook.ts POST csrf=false", "hooks/[id].ts POST csrf=false"],
+    cases: [
+      ["POST", "/form", { runs: "form.ts POST" }],
+      ["POST", "/webhook", { runs: "webhook.ts POST", csrf: false }],
+      ["PUT", "/webhook", { status: 405, allow: "POST, OPTIONS", csrf: false }],
+      ["POST", "/hooks/1", { runs: "hooks/[id].ts POST", params: { id: "1" }, csrf: false }],
+      ["POST", "/hooks", { status: 404 }],
+    ],
+  },
+  {
     name: "csrf declarations: the nearest wins",
     files: [
       "hooks/_middleware.ts csrf=false",
@@ -214,10 +226,10 @@ function build(specs: FileSpec[]): Built {
   return { entries, labels, files };
 }
 
-function outcome(built: Built, entries: RouteEntry[], method: string, path: string): Outcome {
+function outcome(built: Built, entries: RouteEntry[], method: string, path: string, withMiddleware = true): Outcome {
   let found;
   try {
-    found = createRouter(planRoutes(entries)).match(path, method);
+    found = createRouter(planRoutes(entries), withMiddleware ? middleware : undefined).match(path, method);
   } catch (err) {
     if (err instanceof BadPathError) return { status: 400 };
     throw err;
@@ -273,6 +285,8 @@ describe.each(TABLE)("$name", ({ files, cases }) => {
     const got = outcome(built, built.entries, method, path);
     expect(got).toEqual(complete(expected));
     expect(outcome(built, [...built.entries].reverse(), method, path)).toEqual(got);
+    // An app without a _middleware file ships without the middleware part, and routes the same.
+    if (!built.entries.some((e) => e.middleware)) expect(outcome(built, built.entries, method, path, false)).toEqual(got);
     if ("runs" in got) expect(compilerView(built, method, path)).toEqual({ file: got.runs.split(" ")[0], mw: got.mw });
   });
 });
@@ -281,8 +295,14 @@ describe("what the table's entries cannot show", () => {
   it("a handler that is not a function is an error naming the pattern and the export", () => {
     const bad = { pattern: "/users/:id", methods: { GET: [() => new Response("ok"), "oops" as unknown as Handler] } };
     expect(() => createRouter(planRoutes([bad]))).toThrow(new TypeError("route /users/:id: onRequestGet[1] is not a function"));
-    expect(() => createRouter(planRoutes([{ pattern: "/", middleware: true, methods: { ANY: 1 as unknown as Handler } }]))).toThrow(
+    expect(() => createRouter(planRoutes([{ pattern: "/", middleware: true, methods: { ANY: 1 as unknown as Handler } }]), middleware)).toThrow(
       new TypeError("middleware /: onRequest is not a function"),
+    );
+  });
+
+  it("a _middleware row without the middleware part is a start-up error, not a middleware that silently never runs", () => {
+    expect(() => createRouter(planRoutes([{ pattern: "/api", middleware: true, methods: { ANY: () => new Response("mw") } }]))).toThrow(
+      new TypeError("middleware /api: needs the middleware part"),
     );
   });
 
@@ -293,7 +313,7 @@ describe("what the table's entries cannot show", () => {
     const { match } = createRouter(planRoutes([
       { pattern: "/", middleware: true, methods: { ANY: mw } },
       { pattern: "/page", cache, methods: { GET: get } },
-    ]));
+    ]), middleware);
     expect(match("/page", "GET").chain.steps.map((s) => s.run)).toEqual([mw, cache, get]);
     expect(match("/page", "POST").chain.steps.map((s) => s.run)).toEqual([mw]);
   });
@@ -302,7 +322,7 @@ describe("what the table's entries cannot show", () => {
     const { match } = createRouter(planRoutes([
       { pattern: "/api", middleware: true, methods: { ANY: () => new Response("mw") } },
       { pattern: "/api/items/:id", methods: { GET: () => new Response("get") } },
-    ]));
+    ]), middleware);
     expect(match("/api/items/1", "GET").chain.steps.map((s) => s.path)).toEqual(["/api", "/api/items/:id"]);
   });
 

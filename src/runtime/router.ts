@@ -6,7 +6,7 @@
 // file's chains on the first request that needs them. itty-router was
 // measured in this place and lost at 1,000 routes (it tries each route's
 // RegExp in turn): see bench/README.md.
-import { mergeDeclarations, type Declarations } from "./declarations.js";
+import type { Declarations } from "./declarations.js";
 import { handlerExport, paramNames } from "./routing.js";
 import type { Handler } from "./types.js";
 
@@ -138,23 +138,26 @@ function stepsFor(methods: Record<string, Step[]>, method: string): Step[] | und
   return methods[method] ?? (method === "HEAD" ? methods.GET : undefined) ?? methods.ANY;
 }
 
-export function createRouter({ entries, tree, literal }: RoutePlan) {
-  for (const entry of entries) checkEntry(entry);
+/** The middleware part (middleware.ts): the entry passes it in only for an app that has a _middleware file. */
+export interface Layers {
+  /** The middleware's steps for a method, and the declarations in force (the nearest wins). */
+  around(rows: number[], method: string, own: Declarations | undefined): Pick<Chain, "steps" | "declared">;
+  /** No route matched: the chain of the folders' middleware the path goes through. */
+  unmatched(segs: string[], method: string): Match;
+}
+
+export type MiddlewarePart = (plan: RoutePlan, stepsOf: (row: number, method: string) => Step[] | undefined) => Layers;
+
+export function createRouter(plan: RoutePlan, middleware?: MiddlewarePart) {
+  const { entries, tree, literal } = plan;
+  for (const entry of entries) {
+    checkEntry(entry);
+    if (entry.middleware && !middleware) throw new TypeError(`${entryName(entry)}: needs the middleware part`);
+  }
   // Filled in as requests arrive, in any order: made full-length up front, so V8 keeps fast elements, not a dictionary.
   const placed: (Placed | undefined)[] = entries.map(() => undefined);
   const placedAt = (row: number) => (placed[row] ??= place(entries[row]));
-  const anyMiddleware = entries.some((e) => e.middleware);
-
-  /** The middleware's steps for a method, and the declarations in force (the nearest wins). */
-  function around(rows: number[], method: string, own: RouteEntry | undefined): Pick<Chain, "steps" | "declared" | "csrf"> {
-    const steps: Step[] = [];
-    for (const row of rows) {
-      const mine = stepsFor(placedAt(row).methods, method);
-      if (mine) steps.push(...mine);
-    }
-    const declared = mergeDeclarations([...rows.map((row) => entries[row].declares), own?.declares]);
-    return { steps, declared, csrf: declared.csrf !== false };
-  }
+  const layers = middleware?.(plan, (row, method) => stepsFor(placedAt(row).methods, method));
 
   /** What runs for a route row and a method, made on the first request that needs it, then kept. */
   function chainOf(row: number, method: string): Chain {
@@ -163,27 +166,12 @@ export function createRouter({ entries, tree, literal }: RoutePlan) {
     if (known) return known;
     const entry = entries[row];
     const own = stepsFor(file.methods, method);
-    const chain: Chain = { ...around(entry.around ?? NONE, method, entry), end: own ? "assets" : method === "OPTIONS" ? "options" : "405", allow: file.allow, pattern: entry.pattern };
-    if (own && entry.cache) chain.steps.push({ run: entry.cache, path: entry.pattern });
-    if (own) chain.steps.push(...own);
+    const { steps, declared } = layers ? layers.around(entry.around ?? NONE, method, entry.declares) : { steps: [], declared: entry.declares ?? {} };
+    const chain: Chain = { steps, declared, csrf: declared.csrf !== false, end: own ? "assets" : method === "OPTIONS" ? "options" : "405", allow: file.allow, pattern: entry.pattern };
+    if (own && entry.cache) steps.push({ run: entry.cache, path: entry.pattern });
+    if (own) steps.push(...own);
     file.chains.set(method, chain);
     return chain;
-  }
-
-  /** No route matched: the middleware of the folders the path goes through still runs, then the assets. */
-  function unmatched(segs: string[], method: string): Match {
-    if (!anyMiddleware) return TO_ASSETS; // nothing runs, so nothing can change the shared params
-    const values: string[] = [];
-    let at = tree;
-    for (const seg of segs) {
-      const next = at.children?.get(seg) ?? (seg !== "" ? at.param : undefined);
-      if (!next) break;
-      if (next === at.param) values.push(seg);
-      at = next;
-    }
-    let chain = at.unmatched?.get(method);
-    if (!chain) (at.unmatched ??= new Map()).set(method, (chain = { ...around(at.middleware, method, undefined), end: "assets", allow: "", pattern: undefined }));
-    return { chain, params: toParams(at.names, values) };
   }
 
   /** Finds what runs for a pathname (as in request.url: still percent-encoded). */
@@ -199,7 +187,8 @@ export function createRouter({ entries, tree, literal }: RoutePlan) {
     if (encoded) for (let i = 0; i < segs.length; i++) segs[i] = decodeSegment(segs[i]);
     const values: (string | string[])[] = [];
     const row = walk(tree, segs, 0, values, 0);
-    if (row < 0) return unmatched(segs, method);
+    // No route: without middleware nothing runs, so nothing can change the shared params.
+    if (row < 0) return layers ? layers.unmatched(segs, method) : TO_ASSETS;
     return { chain: chainOf(row, method), params: toParams(placedAt(row).names, values) };
   }
 
@@ -245,7 +234,7 @@ function segmentsOf(path: string): string[] {
   return segs;
 }
 
-function toParams(names: string[], values: (string | string[])[]): Record<string, string | string[]> {
+export function toParams(names: string[], values: (string | string[])[]): Record<string, string | string[]> {
   const params: Record<string, string | string[]> = {};
   for (let i = 0; i < names.length; i++) params[names[i]] = values[i];
   return params;
