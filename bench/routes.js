@@ -81,7 +81,7 @@ export function ittySource(routes) {
  * a client that asks for JSON, and `Cache-Control: no-store`, so a 404 that a
  * route added later would answer is never kept.
  */
-export function floorSource(routes, { contract404 = false } = {}) {
+export function floorSource(routes, { contract404 = false, files = false } = {}) {
   const literal = routes.filter((r) => !r.path.includes(":"));
   const param = routes.filter((r) => r.path.includes(":"));
   const byFirst = new Map();
@@ -90,7 +90,11 @@ export function floorSource(routes, { contract404 = false } = {}) {
     if (!byFirst.has(first)) byFirst.set(first, []);
     byFirst.get(first).push({ rest, route: r });
   }
-  const lit = literal.map((r) => `[${JSON.stringify(r.path)}, () => new Response(${r.body})]`).join(",\n  ");
+  // With `files`, each route is a function of its own, called with a context, as a bundle of route files has it.
+  const index = new Map(routes.map((r, i) => [r, i]));
+  const answer = (r, params) => (files ? `h${index.get(r)}({ params: ${params} })` : `{ const params = ${params}; return new Response(${r.body}); }`);
+  const handlers = files ? routes.map((r, i) => `const h${i} = ({ params }) => new Response(${r.body});`).join("\n") + "\n" : "";
+  const lit = literal.map((r) => `[${JSON.stringify(r.path)}, () => ${files ? answer(r, "{}") : `new Response(${r.body})`}]`).join(",\n  ");
   const groups = [...byFirst].map(([first, list]) => {
     const cases = list.map(({ rest, route }) => {
       const checks = [`s.length === ${rest.length + 1}`];
@@ -99,7 +103,7 @@ export function floorSource(routes, { contract404 = false } = {}) {
         if (seg.startsWith(":")) names.push(`${seg.slice(1)}: decode(s[${i + 1}])`);
         else checks.push(`s[${i + 1}] === ${JSON.stringify(seg)}`);
       });
-      return `if (${checks.join(" && ")}) { const params = { ${names.join(", ")} }; return new Response(${route.body}); }`;
+      return `if (${checks.join(" && ")}) ${files ? `return ${answer(route, `{ ${names.join(", ")} }`)};` : answer(route, `{ ${names.join(", ")} }`)}`;
     });
     return `[${JSON.stringify(first)}, (s, request) => { ${cases.join(" ")} return notFound(request); }]`;
   });
@@ -111,7 +115,7 @@ const notFound = (request) => {
   return new Response("Not Found\\n", { status: 404, headers: NO_STORE });
 };`
     : `const notFound = () => new Response("Not Found", { status: 404 });`;
-  return `${notFound}
+  return `${handlers}${notFound}
 const decode = (s) => (s.includes("%") ? decodeURIComponent(s) : s);
 const literal = new Map([
   ${lit}

@@ -69,7 +69,7 @@ export function generateEntry(table: RouteTable, functionsDir: string, outFile: 
   const outDir = dirname(outFile);
   const imports: string[] = [
     `import { createHandler } from ${JSON.stringify(importPath(outDir, RUNTIME))};`,
-    `import { node as n } from ${JSON.stringify(importPath(outDir, ROUTER_RUNTIME))};`,
+    `import { tree as t } from ${JSON.stringify(importPath(outDir, ROUTER_RUNTIME))};`,
   ];
   const parts = optionalParts(table, outFile, options);
   for (const part of parts) imports.push(`import { ${part.imports} } from ${JSON.stringify(importPath(outDir, part.module))};`);

@@ -3,8 +3,23 @@
 // _middleware files around each route. The entry carries the result as data
 // (`planSource`); the runtime's router only reads it. Both follow the one
 // route grammar in runtime/routing.ts.
-import { node, type Node, type RouteEntry, type RoutePlan } from "../runtime/router.js";
+import { tree, type RouteEntry, type RoutePlan } from "../runtime/router.js";
 import { parsePattern } from "../runtime/routing.js";
+
+/** A folder of the route tree, as the build makes it. Rows are indexes into the entry's table; -1 is none. */
+export interface Node {
+  route: number;
+  children: Map<string, Node> | undefined;
+  param: Node | undefined;
+  /** The [[catchall]] file in this folder. */
+  catchall: number;
+  /** The _middleware rows of this folder and the folders above it, outermost first. */
+  middleware: number[];
+  /** The params down to this folder: for the middleware of a path no route serves. */
+  names: string[];
+}
+
+const node = (names: string[] = []): Node => ({ route: -1, children: undefined, param: undefined, catchall: -1, middleware: [], names });
 
 /** A row of the entry's table, as the plan needs it: middleware rows first (outermost first), then routes. */
 export interface PlanRow {
@@ -40,7 +55,7 @@ export function planTree(rows: PlanRow[]): Plan {
       if (seg.kind === "param") names.push(seg.name);
       let next = seg.kind === "param" ? at.param : at.children?.get(seg.value);
       if (!next) {
-        next = node(-1, 0, 0, -1, [], [...names]);
+        next = node([...names]);
         if (seg.kind === "param") at.param = next;
         else (at.children ??= new Map()).set(seg.value, next);
       }
@@ -72,24 +87,51 @@ function addMiddleware(at: Node, above: number[], own: Map<Node, number>): void 
 
 /** The plan for a table of entries made by hand (tests, tools): what the entry of `kiln build` spells out. */
 export function planRoutes(entries: RouteEntry[]): RoutePlan {
-  const { tree, literal, rows } = planTree(entries);
-  const planned = entries.map((entry, i) => (rows[i].around.length ? { ...entry, around: rows[i].around } : entry));
-  return { entries: planned, tree, literal };
+  const plan = planTree(entries);
+  const planned = entries.map((entry, i) => (plan.rows[i].around.length ? { ...entry, around: plan.rows[i].around } : entry));
+  const c = treeColumns(plan);
+  return { entries: planned, tree: tree(c.route, c.param, c.catchall, c.edge, c.next, c.middleware, c.names), literal: plan.literal };
 }
 
-/** The tree and the literal map as JavaScript for the entry: calls of the runtime's `node`, named `n` there. */
+/** The arguments of the runtime's `tree()`: the folders numbered depth first, the root 0. */
+export interface TreeColumns {
+  route: number[];
+  param: number[];
+  catchall: number[];
+  edge: (string | [string, number][] | 0)[];
+  next: number[];
+  /** Only when the app has middleware: the middleware part alone reads them. */
+  middleware?: number[][];
+  names?: string[][];
+}
+
+export function treeColumns(plan: Plan): TreeColumns {
+  const c = { route: [] as number[], param: [] as number[], catchall: [] as number[], edge: [] as TreeColumns["edge"], next: [] as number[], middleware: [] as number[][], names: [] as string[][] };
+  const visit = (at: Node): number => {
+    const i = c.route.length;
+    c.route.push(at.route);
+    c.catchall.push(at.catchall);
+    c.middleware.push(at.middleware);
+    c.names.push(at.names);
+    c.param.push(0);
+    c.edge.push(0);
+    c.next.push(0);
+    const kids = [...(at.children ?? [])].map(([seg, child]): [string, number] => [seg, visit(child)]);
+    if (kids.length === 1) [c.edge[i], c.next[i]] = kids[0];
+    else if (kids.length > 1) c.edge[i] = kids;
+    if (at.param) c.param[i] = visit(at.param);
+    return i;
+  };
+  visit(plan.tree);
+  return plan.hasMiddleware ? c : { ...c, middleware: undefined, names: undefined };
+}
+
+/** The tree and the literal map as JavaScript for the entry: a call of the runtime's `tree`, named `t` there. */
 export function planSource(plan: Plan): { tree: string; literal: string } {
+  const c = treeColumns(plan);
+  const columns = [c.route, c.param, c.catchall, c.edge, c.next, ...(c.middleware ? [c.middleware, c.names] : [])];
   return {
-    tree: nodeSource(plan.tree, plan.hasMiddleware),
+    tree: `t(${columns.map((column) => JSON.stringify(column)).join(",")})`,
     literal: `new Map([${[...plan.literal].map(([path, row]) => `[${JSON.stringify(path)},${row}]`).join(",")}])`,
   };
-}
-
-function nodeSource(at: Node, names: boolean): string {
-  const children = at.children ? `[${[...at.children].map(([seg, child]) => `[${JSON.stringify(seg)},${nodeSource(child, names)}]`).join(",")}]` : "0";
-  const args = [String(at.route), children, at.param ? nodeSource(at.param, names) : "0", String(at.catchall), JSON.stringify(at.middleware), names ? JSON.stringify(at.names) : "[]"];
-  // Trailing arguments that equal node()'s defaults are left out.
-  const defaults = ["-1", "0", "0", "-1", "[]", "[]"];
-  while (args.length && args[args.length - 1] === defaults[args.length - 1]) args.pop();
-  return `n(${args.join(",")})`;
 }

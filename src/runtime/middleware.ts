@@ -5,7 +5,7 @@
 // (entry.ts): an app without one gets each route's own declarations as they
 // are, and its unmatched paths go straight to the assets.
 import type { Declarations } from "./declarations.js";
-import { toParams, type Chain, type Layers, type Match, type RoutePlan, type Step } from "./router.js";
+import { childOf, toParams, type Chain, type Layers, type Match, type RoutePlan, type Step } from "./router.js";
 
 /** The declarations in force for a file: its folders' from the outermost in, then its own; the nearest wins. */
 export function mergeDeclarations(layers: (Declarations | undefined)[]): Declarations {
@@ -26,21 +26,22 @@ export function middleware({ entries, tree }: RoutePlan, stepsOf: (row: number, 
   }
 
   /** No route matched: the middleware of the folders the path goes through still runs, then the assets. */
+  const chains: (Map<string, Chain> | undefined)[] = [];
   function unmatched(segs: string[], method: string): Match {
     const values: string[] = [];
-    let at = tree;
+    let at = 0;
     for (const seg of segs) {
-      const next = at.children?.get(seg) ?? (seg !== "" ? at.param : undefined);
-      if (!next) break;
-      if (next === at.param) values.push(seg);
-      at = next;
+      const to = childOf(tree, at, seg) || (seg !== "" ? tree.param[at] : 0);
+      if (!to) break;
+      if (to === tree.param[at]) values.push(seg);
+      at = to;
     }
-    let chain = at.unmatched?.get(method);
+    let chain = chains[at]?.get(method);
     if (!chain) {
-      const { steps, declared } = around(at.middleware, method, undefined);
-      (at.unmatched ??= new Map()).set(method, (chain = { steps, declared, csrf: declared.csrf !== false, end: "assets", allow: "", pattern: undefined }));
+      const { steps, declared } = around(tree.middleware![at], method, undefined);
+      (chains[at] ??= new Map()).set(method, (chain = { steps, declared, csrf: declared.csrf !== false, end: "assets", allow: "", pattern: undefined }));
     }
-    return { chain, params: toParams(at.names, values) };
+    return { chain, params: toParams(tree.names![at], values) };
   }
 
   return { around, unmatched };

@@ -26,36 +26,47 @@ export interface RouteEntry {
   around?: number[];
 }
 
-/** A folder of the route tree. Rows are indexes into the plan's entries; -1 is none. */
-export interface Node {
-  route: number;
-  children: Map<string, Node> | undefined;
-  param: Node | undefined;
-  /** The [[catchall]] file in this folder. */
-  catchall: number;
-  /** The _middleware rows of this folder and the folders above it, outermost first. */
-  middleware: number[];
-  /** The params down to this folder: for the middleware of a path no route serves. */
-  names: string[];
-  /** Chains for paths that end under this folder without matching a route, by method. */
-  unmatched: Map<string, Chain> | undefined;
+/**
+ * The route tree, folder by folder (0 is the root), as columns: a few arrays
+ * whatever the number of routes, not an object per folder. Every object a
+ * Worker keeps lengthens each of V8's garbage collections, which run all the
+ * time under load: at 10,000 routes, an object per folder cost a tenth of the
+ * throughput (bench/README.md).
+ */
+export interface Tree {
+  /** The folder's route file (its row), or -1. */
+  route: Int32Array;
+  /** The [param] folder below, or 0: the root is no folder's child. */
+  param: Int32Array;
+  /** The folder's [[catchall]] file, or -1. */
+  catchall: Int32Array;
+  /** The literal folders below: one segment (its folder in `next`), or a Map of several. */
+  edge: (string | Map<string, number> | undefined)[];
+  next: Int32Array;
+  /** For the middleware part only: each folder's _middleware rows and those above, outermost first. */
+  middleware?: number[][];
+  /** For the middleware part only: the params down to each folder, for the middleware of a path no route serves. */
+  names?: string[][];
 }
 
 const NONE: never[] = [];
 
-/**
- * A tree node as the entry spells it, tersely (0 for none, children as pairs),
- * since every byte of the entry is parsed at each cold start. Every field is
- * set, so all nodes share one shape and the walk stays monomorphic.
- */
-export function node(route = -1, children?: [string, Node][] | 0, param?: Node | 0, catchall = -1, middleware: number[] = NONE, names: string[] = NONE): Node {
-  return { route, children: children ? new Map(children) : undefined, param: param || undefined, catchall, middleware, names, unmatched: undefined };
+/** The tree as the entry spells it (compiler/route-plan.ts): several literal folders as pairs, 0 for none. */
+export function tree(route: number[], param: number[], catchall: number[], edge: (string | [string, number][] | 0)[], next: number[], middleware?: number[][], names?: string[][]): Tree {
+  const ints = (column: number[]) => Int32Array.from(column);
+  return { route: ints(route), param: ints(param), catchall: ints(catchall), edge: edge.map((e) => (e === 0 ? undefined : typeof e === "string" ? e : new Map(e))), next: ints(next), middleware, names };
+}
+
+/** The literal folder `seg` below folder `at`, or 0. */
+export function childOf({ edge, next }: Tree, at: number, seg: string): number {
+  const e = edge[at];
+  return e === undefined ? 0 : typeof e === "string" ? (e === seg ? next[at] : 0) : (e.get(seg) ?? 0);
 }
 
 /** What `kiln build` decides about the routes, emitted as data in the entry. */
 export interface RoutePlan {
   entries: RouteEntry[];
-  tree: Node;
+  tree: Tree;
   /** Paths with no params → their route row. */
   literal: Map<string, number>;
 }
@@ -186,7 +197,7 @@ export function createRouter(plan: RoutePlan, middleware?: MiddlewarePart) {
     const segs = path === "/" ? [] : segmentsOf(path);
     if (encoded) for (let i = 0; i < segs.length; i++) segs[i] = decodeSegment(segs[i]);
     const values: (string | string[])[] = [];
-    const row = walk(tree, segs, 0, values, 0);
+    const row = walk(tree, 0, segs, 0, values, 0);
     // No route: without middleware nothing runs, so nothing can change the shared params.
     if (row < 0) return layers ? layers.unmatched(segs, method) : TO_ASSETS;
     return { chain: chainOf(row, method), params: toParams(placedAt(row).names, values) };
@@ -196,25 +207,26 @@ export function createRouter(plan: RoutePlan, middleware?: MiddlewarePart) {
 }
 
 /** Segment by segment, in routing.ts's precedence: a literal, then [param], then [[catchall]]; backtracks when a branch dead-ends. */
-function walk(at: Node, segs: string[], i: number, values: (string | string[])[], depth: number): number {
+function walk(t: Tree, at: number, segs: string[], i: number, values: (string | string[])[], depth: number): number {
   if (i === segs.length) {
-    if (at.route >= 0) return at.route;
-    if (at.catchall >= 0) values[depth] = [];
-    return at.catchall;
+    if (t.route[at] >= 0) return t.route[at];
+    if (t.catchall[at] >= 0) values[depth] = [];
+    return t.catchall[at];
   }
   const seg = segs[i];
-  const child = at.children?.get(seg);
-  let found = child ? walk(child, segs, i + 1, values, depth) : -1;
+  const child = childOf(t, at, seg);
+  let found = child ? walk(t, child, segs, i + 1, values, depth) : -1;
   if (found >= 0) return found;
-  if (at.param && seg !== "" && (found = walk(at.param, segs, i + 1, values, depth + 1)) >= 0) {
+  const param = t.param[at];
+  if (param && seg !== "" && (found = walk(t, param, segs, i + 1, values, depth + 1)) >= 0) {
     values[depth] = seg;
     return found;
   }
-  if (at.catchall >= 0) {
+  if (t.catchall[at] >= 0) {
     const rest = segs.slice(i);
     if (!rest.includes("")) {
       values[depth] = rest;
-      return at.catchall;
+      return t.catchall[at];
     }
   }
   return -1;
