@@ -9,7 +9,7 @@ import { resolve } from "node:path";
 const HERE = import.meta.dirname;
 const quick = process.argv.includes("--quick");
 const BENCHES = [
-  ["Routing, bundle size and build time", "run.js", quick ? ["--sizes", "10,1000", "--rounds", "6"] : []],
+  ["Routing, bundle size and build time", "run.js", quick ? ["--sizes", "10,1000", "--rounds", "10"] : []],
   ["Size of each optional part", "sizes.js", []],
   ["Start-up", "startup.js", quick ? ["--samples", "3"] : []],
   ["Templates", "templates.js", quick ? ["--rounds", "6"] : []],

@@ -42,5 +42,5 @@ for (const [name, dir, src] of [["floor", dirNew, "./floor.js"], ["floor2", dirN
   writeFileSync(join(dir, `cmp-${name}.js`), worker(src));
   scripts[name] = await bundleEntry(join(dir, `cmp-${name}.js`));
 }
-const { ratios } = await measureWorkers(scripts, { baseline: "floor", rounds: Number(roundsArg ?? 15), label: `compare ${size}` });
+const { ratios } = await measureWorkers(scripts, { baseline: "floor", rounds: Number(roundsArg ?? 15), groups: 5, label: `compare ${size}` });
 console.log(`${size} routes, relative to the floor: ` + Object.entries(ratios).map(([k, v]) => `${k} ${formatRange(v)}`).join(", "));

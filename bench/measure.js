@@ -3,25 +3,25 @@
 // answers /run?n=N by running its work N times. Runs last about 100 ms, in a
 // new random order each round, so the machine's drift and the GC fall on all
 // alike. Noise only ever slows a run down, so an implementation's rate in a
-// group of rounds is its best run; the rounds are cut into three groups, and
-// each group gives one ratio to the baseline. Each group starts every Worker
-// afresh: one isolate can be slower than another running the same code for
-// its whole life (V8's heap and JIT decisions differ from start to start, by
-// up to a third at 10,000 routes), and three isolates each give one ratio.
+// group of rounds is its best run; the rounds are cut into groups (three, or
+// `groups`), and each group gives one ratio to the baseline. Each group
+// starts every Worker afresh, in a new order, and sizes its runs again: one
+// isolate can be slower than another running the same code for its whole
+// life (V8's heap and JIT decisions differ from start to start, by up to a
+// third at 10,000 routes), so each group's ratio comes from isolates of its own.
 import { Miniflare } from "miniflare";
 
 export const COMPATIBILITY_DATE = "2026-04-01";
 
 /**
  * @param {Record<string, string>} scripts  name → bundled Worker
- * @param {{ baseline: string, rounds: number, label: string, worker?: object, check?: (workers: Record<string, any>) => Promise<void> }} options
+ * @param {{ baseline: string, rounds: number, groups?: number, label: string, worker?: object, check?: (workers: Record<string, any>) => Promise<void> }} options
  * @returns {Promise<{ ratios: Record<string, number[]>, rates: Record<string, number> }>}
  */
 export async function measureWorkers(scripts, options) {
   const names = Object.keys(scripts);
-  const GROUPS = 3;
+  const GROUPS = options.groups ?? 3;
   const best = [];
-  let counts;
   for (let g = 0; g < GROUPS; g++) {
     const mf = new Miniflare({
       // Started in a new order each time too: where a Worker stands among the others should favour none.
@@ -37,15 +37,13 @@ export async function measureWorkers(scripts, options) {
         if (!res.ok) throw new Error(`${options.label}: ${name} failed: ${text}`);
         return performance.now() - start;
       };
-      // How many requests make a run of about 100 ms, found once; every group warms its Workers up with as many.
-      if (!counts) {
-        counts = {};
-        for (const name of names) {
-          let n = 200, ms = await run(name, n);
-          while (ms < 50 && n < 1_000_000) (n *= 4), (ms = await run(name, n));
-          counts[name] = Math.max(100, Math.round((n * 100) / ms));
-        }
-      } else for (const name of names) await run(name, counts[name]);
+      // How many requests make a run of about 100 ms, found again in each group (which warms the Workers up).
+      const counts = {};
+      for (const name of names) {
+        let n = 200, ms = await run(name, n);
+        while (ms < 50 && n < 1_000_000) (n *= 4), (ms = await run(name, n));
+        counts[name] = Math.max(100, Math.round((n * 100) / ms));
+      }
       const group = Object.fromEntries(names.map((i) => [i, 0]));
       for (let round = g; round < options.rounds; round += GROUPS) {
         for (const name of [...names].sort(() => Math.random() - 0.5)) {

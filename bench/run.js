@@ -23,6 +23,7 @@ const IMPLS = args.includes("--impls") ? args[args.indexOf("--impls") + 1].split
 // --mix found: only the paths a route serves; --mix missing: only the not-found ones; the whole mix by default.
 const MIX = args.includes("--mix") ? args[args.indexOf("--mix") + 1] : "all";
 const ROUNDS = Number(args[args.indexOf("--rounds") + 1]) || 30;
+const GROUPS = 5;
 const SIZES = args.includes("--sizes") ? args[args.indexOf("--sizes") + 1].split(",").map(Number) : [10, 1000, 10000];
 // itty-router tries each route's RegExp in turn and Pages Functions' build takes minutes at 10,000 routes: they run up to 1,000.
 const implsFor = (size) => IMPLS.filter((impl) => size <= 1000 || (impl !== "itty" && impl !== "pages"));
@@ -122,6 +123,8 @@ for (const size of SIZES) {
   const { ratios } = await measureWorkers(prepared.scripts, {
     baseline: "floor",
     rounds: ROUNDS,
+    // Five groups, each in isolates of its own: the routing figures are the ones most sensitive to an isolate's luck.
+    groups: GROUPS,
     label,
     check: (workers) => checkAgainstFloor(workers, label),
   });
@@ -130,7 +133,7 @@ for (const size of SIZES) {
 
 const lines = [];
 const mixNote = MIX === "all" ? "" : ` Only the ${MIX === "found" ? "paths a route serves" : "paths no route serves"} of the mix.`;
-lines.push(`Requests per second relative to the floor, inside workerd: the best run of each implementation in each of 3 groups of ${ROUNDS / 3} rounds; median group (lowest–highest group).${mixNote}`);
+lines.push(`Requests per second relative to the floor, inside workerd: the best run of each implementation in each of ${GROUPS} groups of ${ROUNDS / GROUPS} rounds, each group in isolates of its own; median group (lowest–highest group).${mixNote}`);
 lines.push("");
 lines.push(`| implementation | ${SIZES.map((s) => `${s} routes`).join(" | ")} |`);
 lines.push(`|---|${SIZES.map(() => "---").join("|")}|`);
