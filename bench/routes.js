@@ -79,9 +79,13 @@ export function ittySource(routes) {
  * are GET routes and a POST must not get their answer. With `contract404` it
  * answers a path no route serves as kiln's contract asks (design.md): JSON to
  * a client that asks for JSON, and `Cache-Control: no-store`, so a 404 that a
- * route added later would answer is never kept.
+ * route added later would answer is never kept. With `files`, each route is a
+ * function of its own, as in a bundle of route files. With `table`, it also
+ * keeps a table of its routes as data, a row per route as kiln's entry has
+ * (pattern, file, handlers), which it never reads: what such a table costs a
+ * Worker's heap, and so each of its garbage collections.
  */
-export function floorSource(routes, { contract404 = false, files = false } = {}) {
+export function floorSource(routes, { contract404 = false, files = false, table = false } = {}) {
   const literal = routes.filter((r) => !r.path.includes(":"));
   const param = routes.filter((r) => r.path.includes(":"));
   const byFirst = new Map();
@@ -90,10 +94,11 @@ export function floorSource(routes, { contract404 = false, files = false } = {})
     if (!byFirst.has(first)) byFirst.set(first, []);
     byFirst.get(first).push({ rest, route: r });
   }
-  // With `files`, each route is a function of its own, called with a context, as a bundle of route files has it.
+  files ||= table;
   const index = new Map(routes.map((r, i) => [r, i]));
   const answer = (r, params) => (files ? `h${index.get(r)}({ params: ${params} })` : `{ const params = ${params}; return new Response(${r.body}); }`);
-  const handlers = files ? routes.map((r, i) => `const h${i} = ({ params }) => new Response(${r.body});`).join("\n") + "\n" : "";
+  let handlers = files ? routes.map((r, i) => `const h${i} = ({ params }) => new Response(${r.body});`).join("\n") + "\n" : "";
+  if (table) handlers += `globalThis.table = [\n${routes.map((r, i) => `  { pattern: ${JSON.stringify(r.path)}, file: ${JSON.stringify(r.file)}, methods: { GET: h${i} } },`).join("\n")}\n];\n`;
   const lit = literal.map((r) => `[${JSON.stringify(r.path)}, () => ${files ? answer(r, "{}") : `new Response(${r.body})`}]`).join(",\n  ");
   const groups = [...byFirst].map(([first, list]) => {
     const cases = list.map(({ rest, route }) => {

@@ -56,6 +56,7 @@ async function prepare(size) {
   writeFileSync(join(dir, "floor.js"), floorSource(routes));
   writeFileSync(join(dir, "floor404.js"), floorSource(routes, { contract404: true }));
   writeFileSync(join(dir, "floorfiles.js"), floorSource(routes, { files: true }));
+  writeFileSync(join(dir, "floortable.js"), floorSource(routes, { table: true }));
   writeFileSync(join(dir, "handlers-only.js"), handlersOnlySource(routes));
   const entries = { kiln: ".kiln/worker.ts", pages: "pages/index.js", hono: "hono.js", itty: "itty.js", handlers: "handlers-only.js" };
   const sizes = {};
@@ -63,7 +64,7 @@ async function prepare(size) {
     if (size === 10 && (name === "handlers" || impls.includes(name))) sizes[name] = gz(await bundle(join(dir, file), true));
   }
   const paths = requestMix(routes, MIX);
-  const sources = { kiln: "./.kiln/worker.ts", pages: "./pages/index.js", hono: "./hono.js", itty: "./itty.js", floor: "./floor.js", floor2: "./floor.js", floor404: "./floor404.js", floorfiles: "./floorfiles.js" };
+  const sources = { kiln: "./.kiln/worker.ts", pages: "./pages/index.js", hono: "./hono.js", itty: "./itty.js", floor: "./floor.js", floor2: "./floor.js", floor404: "./floor404.js", floorfiles: "./floorfiles.js", floortable: "./floortable.js" };
   // One worker, so one isolate, per implementation: none shares a heap or a JIT with another.
   const scripts = {};
   for (const impl of impls) {

@@ -9,7 +9,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import { build } from "../dist/compiler/index.js";
-import { bundleEntry } from "../test/helpers/bundle.js";
+import { bundleEntry, bundleInputs } from "../test/helpers/bundle.js";
 import { handlersOnlySource, routeSet, writeFunctions } from "./routes.js";
 
 const OUT = resolve(import.meta.dirname, ".out/sizes");
@@ -35,6 +35,7 @@ const PARTS = {
   "public/404.html (error pages for browsers)": { "public/404.html": `<!doctype html><title>Not found</title>\n` },
 };
 
+let lastEntry;
 async function bundleSize(dir, files) {
   rmSync(dir, { recursive: true, force: true });
   writeFunctions(dir, routeSet(10));
@@ -43,6 +44,7 @@ async function bundleSize(dir, files) {
     writeFileSync(join(dir, file), source + "\n");
   }
   const { outFile } = await build({ root: dir });
+  lastEntry = outFile;
   return gz(await bundleEntry(outFile, { minify: true }));
 }
 
@@ -52,6 +54,11 @@ writeFunctions(handlersDir, routes);
 writeFileSync(join(handlersDir, "handlers-only.js"), handlersOnlySource(routes));
 const handlers = gz(await bundleEntry(join(handlersDir, "handlers-only.js"), { minify: true }));
 const base = await bundleSize(join(OUT, "base"), {});
+// The core's modules, minified, before gzip: where its bytes go.
+const modules = Object.entries(await bundleInputs(lastEntry))
+  .filter(([file, bytes]) => bytes > 0 && !file.includes("/functions/"))
+  .map(([file, bytes]) => [file.includes("/.kiln/") ? "the entry (the route table and the plan)" : file.replace(/^.*dist\//, ""), bytes])
+  .sort((a, b) => b[1] - a[1]);
 const rows = [];
 let i = 0;
 for (const [part, files] of Object.entries(PARTS)) rows.push([part, (await bundleSize(join(OUT, `part-${i++}`), files)) - base]);
@@ -62,4 +69,10 @@ console.log(`Size, minified and gzipped (bytes). The core: the 10-route app of t
 | **core** (router, the route table, context, errors, static files, the request log) | **${base - handlers}** |
 ${rows.map(([part, bytes]) => `| + ${part} | ${bytes} |`).join("\n")}
 
-Each part is what the bundle grows by when one route file uses it (its own code, the file's few bytes, and the table row).`);
+Each part is what the bundle grows by when one route file uses it (its own code, the file's few bytes, and the table row).
+
+The core's modules, minified (bytes, before gzip):
+
+| module | bytes |
+|---|---|
+${modules.map(([file, bytes]) => `| ${file} | ${bytes} |`).join("\n")}`);
