@@ -10,6 +10,7 @@ import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import { build } from "../dist/compiler/index.js";
 import { bundleEntry, bundleInputs } from "../test/helpers/bundle.js";
+import { coreLedger } from "./ledger.js";
 import { handlersOnlySource, routeSet, writeFunctions } from "./routes.js";
 
 const OUT = resolve(import.meta.dirname, ".out/sizes");
@@ -59,6 +60,7 @@ const modules = Object.entries(await bundleInputs(lastEntry))
   .filter(([file, bytes]) => bytes > 0 && !file.includes("/functions/"))
   .map(([file, bytes]) => [file.includes("/.kiln/") ? "the entry (the route table and the plan)" : file.replace(/^.*dist\//, ""), bytes])
   .sort((a, b) => b[1] - a[1]);
+const ledger = await coreLedger(lastEntry);
 const rows = [];
 let i = 0;
 for (const [part, files] of Object.entries(PARTS)) rows.push([part, (await bundleSize(join(OUT, `part-${i++}`), files)) - base]);
@@ -75,4 +77,10 @@ The core's modules, minified (bytes, before gzip):
 
 | module | bytes |
 |---|---|
-${modules.map(([file, bytes]) => `| ${file} | ${bytes} |`).join("\n")}`);
+${modules.map(([file, bytes]) => `| ${file} | ${bytes} |`).join("\n")}
+
+The core, function by function: what each adds, minified and gzipped (bench/ledger.js; an outer function's row includes its inner ones, a class's its members; rows of 20 bytes or more):
+
+| function | bytes |
+|---|---|
+${ledger.filter(([, bytes]) => bytes >= 20).map(([name, bytes]) => `| ${name} | ${bytes} |`).join("\n")}`);
