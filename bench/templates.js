@@ -1,15 +1,17 @@
 // Template benchmark: a page with a layout and a 100-row table, rendered by a
-// kiln template, by Hono's html helper and by Hono JSX, inside workerd; and
-// the gzipped bytes the template runtime adds to a bundle.
+// kiln template, by Hono's html helper and by Hono JSX, inside workerd; the
+// gzipped bytes the template runtime adds to a bundle; and, for large pages,
+// the time to the first and the last byte with render and renderStream.
 //
 //   npm run bench:templates
 //   npm run bench:templates -- --against REV   also kiln at an earlier commit, in the same run
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
+import { Miniflare } from "miniflare";
 import { build } from "../dist/compiler/index.js";
 import { bundleEntry } from "../test/helpers/bundle.js";
-import { formatRange, getLoopWorker, measureWorkers } from "./measure.js";
+import { COMPATIBILITY_DATE, formatRange, getLoopWorker, measureWorkers } from "./measure.js";
 import { earlierKiln } from "./earlier.js";
 
 const DIR = resolve(import.meta.dirname, ".out/templates");
@@ -100,3 +102,46 @@ console.log(`A page with a layout and a 100-row table, requests per second relat
 ${Object.keys(sources).map((n) => `| ${n} | ${formatRange(ratios[n])} | ${Math.round(rates[n])} |`).join("\n")}
 
 Template runtime added to a bundle (one template, minified and gzipped): ${runtimeBytes} bytes.`);
+
+// Large pages: the same table of N rows, whole (render) and streamed (renderStream), fetched through
+// Miniflare; the time to the first byte of the body and to the last, median of 7 after 2 to warm up.
+const LAYOUT = readFileSync(join(DIR, "kiln/templates/layout.html"), "utf8");
+write("kiln-large/templates/layout.html", LAYOUT);
+write("kiln-large/templates/table.html", readFileSync(join(DIR, "kiln/templates/table.html"), "utf8"));
+write("kiln-large/functions/lib/rows.ts", `export const rowsOf = (request) => Array.from({ length: Number(new URL(request.url).searchParams.get("n")) }, (_, i) => ({ id: i, name: "item <" + i + ">", price: (i * 1.25).toFixed(2) }));\n`);
+write("kiln-large/functions/whole.ts", `import { rowsOf } from "./lib/rows";\nexport const onRequestGet = ({ render, request }) => render("table.html", { title: "Table", rows: rowsOf(request) });\n`);
+write("kiln-large/functions/streamed.ts", `import { rowsOf } from "./lib/rows";\nexport const onRequestGet = ({ renderStream, request }) => renderStream("table.html", { title: "Table", rows: rowsOf(request) });\n`);
+const { outFile: largeEntry } = await build({ root: join(DIR, "kiln-large") });
+const mf = new Miniflare({ modules: true, script: await bundleEntry(largeEntry), compatibilityDate: COMPATIBILITY_DATE, bindings: { KILN_LOG: "off" } });
+const byteTimes = async (path) => {
+  const start = performance.now();
+  const reader = (await mf.dispatchFetch(`http://bench.local${path}`)).body.getReader();
+  let bytes = (await reader.read()).value.byteLength;
+  const first = performance.now() - start;
+  for (let r = await reader.read(); !r.done; r = await reader.read()) bytes += r.value.byteLength;
+  return { first, last: performance.now() - start, bytes };
+};
+const medianOf = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const large = [];
+try {
+  for (const n of [1000, 10000, 50000]) {
+    const row = { n };
+    for (const how of ["whole", "streamed"]) {
+      const runs = [];
+      for (let i = 0; i < 9; i++) runs.push(await byteTimes(`/${how}?n=${n}`));
+      const timed = runs.slice(2);
+      row[how] = { first: medianOf(timed.map((t) => t.first)), last: medianOf(timed.map((t) => t.last)), bytes: runs[0].bytes };
+    }
+    if (row.whole.bytes !== row.streamed.bytes) throw new Error(`templates: render and renderStream sent ${row.whole.bytes} and ${row.streamed.bytes} bytes for ${n} rows`);
+    large.push(row);
+  }
+} finally {
+  await mf.dispose();
+}
+const ms = (x) => `${x.toFixed(1)} ms`;
+console.log(`
+Large pages, the same table in the same layout, through Miniflare: time to the first byte of the body / to the last, median of 7:
+
+| rows (bytes) | render: first / last | renderStream: first / last |
+|---|---|---|
+${large.map((r) => `| ${r.n.toLocaleString("en")} (${Math.round(r.whole.bytes / 1024)} KB) | ${ms(r.whole.first)} / ${ms(r.whole.last)} | ${ms(r.streamed.first)} / ${ms(r.streamed.last)} |`).join("\n")}`);

@@ -90,6 +90,45 @@ describe("rendering", () => {
   });
 });
 
+describe("renderStream", () => {
+  it("sends the same page as render: layouts, super(), includes, macros, tojson, escaping", async () => {
+    const whole = await app.fetch("/page?name=%3Cb%3E");
+    const streamed = await app.fetch("/stream?name=%3Cb%3E");
+    expect(streamed.status).toBe(200);
+    expect(streamed.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(await streamed.text()).toBe(await whole.text());
+  });
+
+  it("streams a large table whole, with the security headers and no ETag, and HEAD without a body", async () => {
+    const res = await app.fetch("/stream?rows=3000");
+    const html = await res.text();
+    expect(html).toContain("<tr><td>1</td><td>&lt;row 0&gt;</td></tr>\n<tr><td>2</td>");
+    expect(html).toContain("<tr><td>3000</td><td>&lt;row 2999&gt;</td></tr>\n</table>");
+    expect(html.trimEnd().endsWith("</html>")).toBe(true);
+    expect(res.headers.get("content-security-policy")).toContain("default-src");
+    expect(res.headers.get("etag")).toBeNull();
+    const head = await app.fetch("/stream?rows=3000", { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe("");
+  });
+
+  it("ships the templates' generators only to apps that call renderStream", async () => {
+    const root = mkdtempSync(join(tmpdir(), "kiln-stream-"));
+    mkdirSync(join(root, "functions"));
+    mkdirSync(join(root, "templates"));
+    writeFileSync(join(root, "templates/t.html"), "{% for x in xs %}{{ x }}{% endfor %}\n");
+    writeFileSync(join(root, "functions/a.ts"), `export const onRequestGet = ({ render }) => render("t.html", { xs: [1] });\n`);
+    const module = () => readFileSync(join(root, ".kiln/templates.ts"), "utf8");
+    await build({ root });
+    expect(module()).not.toContain("function*");
+    writeFileSync(join(root, "functions/b.ts"), `export const onRequestGet = ({ renderStream }) => renderStream("t.html", { xs: [1] });\n`);
+    await build({ root });
+    expect(module()).toContain("function*");
+    writeFileSync(join(root, "functions/b.ts"), `export const onRequestGet = ({ renderStream }) => renderStream("nope.html");\n`);
+    await expect(build({ root })).rejects.toThrow('functions/b.ts:1: renderStream("nope.html"): no such template in templates/');
+  });
+});
+
 describe("the generated templates module", () => {
   it("holds the compiled templates beside the entry, which imports it; a rebuild with nothing changed rewrites neither", async () => {
     const out = join(mkdtempSync(join(tmpdir(), "kiln-tpl-")), "worker.ts");

@@ -60,12 +60,12 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
   const sessions = store.durable ? "durable" : table.mentionsSession || bindingNames(config).has("SESSIONS") || access;
   const rateLimiter = bindsClass(config, "KilnRateLimiter");
   const { worker, problems: workerProblems } = readWorkerFile(join(root, "functions"));
-  const { set: templates, problems } = compileTemplates(join(root, "templates"));
+  const { set: templates, problems } = compileTemplates(join(root, "templates"), table.streams);
   const kilnClasses = [...(rateLimiter ? ["KilnRateLimiter"] : []), ...(store.durable ? ["KilnSessionStore"] : [])];
   problems.push(...workerProblems, ...store.problems, ...checkWorkerConfig(config, worker, kilnClasses));
   problems.push(...checkLinks(table, join(root, "templates")));
   for (const r of [...table.renders, ...(worker?.renders ?? [])]) {
-    if (!templates?.names.includes(r.name)) problems.push(`${r.file}:${r.line}: render("${r.name}"): no such template in templates/`);
+    if (!templates?.names.includes(r.name)) problems.push(`${r.file}:${r.line}: ${("call" in r && r.call) || "render"}("${r.name}"): no such template in templates/`);
   }
   const templatesFile = templatesModulePath(outFile);
   if (templates && !(readIfExists(templatesFile)?.startsWith(TEMPLATES_MODULE_HEADER) ?? true)) {

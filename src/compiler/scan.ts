@@ -39,12 +39,14 @@ export interface RouteTable {
   mentionsSession: boolean;
   /** Whether any file under functions/ mentions Cache-Control: only then does every response get the ETag step. */
   mentionsCacheControl: boolean;
+  /** A file calls renderStream: the templates carry their generators too. */
+  streams: boolean;
   /** Whether any file under functions/ calls form(, json( or query(, or names InputError: only then does the Worker ship input support. */
   readsInput: boolean;
   /** Files that call rateLimit(: the build checks that wrangler.toml binds its Durable Object. */
   callsRateLimit: string[];
-  /** Every `render("name"` in functions/, to check the template exists. */
-  renders: { file: string; name: string; line: number }[];
+  /** Every `render("name"` and `renderStream("name"` in functions/ (`call`: which), to check the template exists. */
+  renders: { file: string; name: string; line: number; call?: string }[];
   /** Every `urlFor("file"` in functions/, to check the route exists. */
   links: { file: string; name: string; line: number }[];
   /** Whether any file under functions/ makes HTML (html`, htmlResponse, text/html): only then do responses get the security headers step. */
@@ -89,6 +91,7 @@ export function scanRoutes(functionsDir: string, prefix = "functions/"): RouteTa
   let mentionsSession = false;
   const callsRateLimit: string[] = [];
   let mentionsCacheControl = false;
+  let streams = false;
   let readsInput = false;
   const renders: RouteTable["renders"] = [];
   const links: RouteTable["links"] = [];
@@ -101,9 +104,10 @@ export function scanRoutes(functionsDir: string, prefix = "functions/"): RouteTa
       mentionsSession ||= USES_SESSION.test(source);
       if (/\brateLimit\s*\(/.test(source)) callsRateLimit.push(`${prefix}${file}`);
       mentionsCacheControl ||= /cache-control/i.test(source);
+      streams ||= /\brenderStream\b/.test(source);
       readsInput ||= READS_INPUT.test(source);
-      for (const m of source.matchAll(/\brender\(\s*["'`]([^"'`$]+)["'`]/g)) {
-        renders.push({ file: `${prefix}${file}`, name: m[1], line: source.slice(0, m.index).split("\n").length });
+      for (const m of source.matchAll(/\b(render(?:Stream)?)\(\s*["'`]([^"'`$]+)["'`]/g)) {
+        renders.push({ file: `${prefix}${file}`, call: m[1], name: m[2], line: source.slice(0, m.index).split("\n").length });
       }
       for (const m of source.matchAll(/\burlFor\(\s*["'`]([^"'`$]+)["'`]/g)) {
         links.push({ file: `${prefix}${file}`, name: m[1], line: source.slice(0, m.index).split("\n").length });
@@ -135,7 +139,7 @@ export function scanRoutes(functionsDir: string, prefix = "functions/"): RouteTa
   if (problems.length) throw new BuildError(problems);
   routes.sort(compareRoutes);
   middleware.sort((a, b) => a.segments.length - b.segments.length || compareRoutes(a, b));
-  return { routes, middleware, mentionsSession, mentionsCacheControl, readsInput, renders, callsRateLimit, links, makesHtml };
+  return { routes, middleware, mentionsSession, mentionsCacheControl, streams, readsInput, renders, callsRateLimit, links, makesHtml };
 }
 
 /** The declarations a file exports, each with the source text of its value (or "…" when it is not written in place). */

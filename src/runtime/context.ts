@@ -12,6 +12,8 @@ import type { FormOptions } from "./input.js";
 /** Renders templates/ into Responses (template.ts); the entry passes it in only when the app has templates. */
 export interface TemplateSupport {
   render(context: EventContext, name: string, data?: Record<string, unknown>, init?: ResponseInit): Promise<Response>;
+  /** Only when a file in functions/ calls renderStream: the templates carry their generators then. */
+  renderStream?(context: EventContext, name: string, data?: Record<string, unknown>, init?: ResponseInit): Promise<Response>;
 }
 
 /** Checks `access` declarations (auth.ts); the entry passes it in only when a file declares one. */
@@ -161,9 +163,15 @@ export class Context {
     return (run.session ??= sessions.open(run.request, run.env));
   }
   get render() {
+    return this.#templates("render");
+  }
+  get renderStream() {
+    return this.#templates("renderStream");
+  }
+  #templates(how: "render" | "renderStream") {
     const templates = this.#run.app.templates;
-    if (!templates) throw new Error("context.render needs a templates/ folder next to functions/: see docs/templates.md");
-    return (name: string, data?: Record<string, unknown>, init?: ResponseInit) => templates.render(this as unknown as EventContext, name, data, init);
+    if (!templates) throw new Error(`context.${how} needs a templates/ folder next to functions/: see docs/templates.md`);
+    return (name: string, data?: Record<string, unknown>, init?: ResponseInit) => templates[how]!(this as unknown as EventContext, name, data, init);
   }
   get form() {
     const input = this.#input(), run = this.#run;

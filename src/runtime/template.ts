@@ -2,11 +2,16 @@
 // tests, loops, blocks, includes and macros. It compiles nothing: the
 // templates arrive as functions (Workers forbid eval and new Function).
 import { Context, type TemplateSupport } from "./context.js";
+import type { EventContext } from "./types.js";
 import { escapeHtml, HtmlString, htmlResponse } from "./html.js";
 import { urlFor } from "./url-for.js";
 
 type Scope = Record<string, unknown>;
+
+const encoder = new TextEncoder();
 type Part = (c: Scope, r: RenderState) => string;
+/** A part of a streamed render: yields its output in pieces. */
+type StreamPart = (c: Scope, r: RenderState) => Generator<string, void>;
 
 export interface CompiledTemplate {
   parent: string | null;
@@ -14,6 +19,8 @@ export interface CompiledTemplate {
   /** The blocks that may write to their caller's scope (a {% set %}, a nested block, super()). */
   writes?: string[];
   body: Part;
+  /** The same parts as generators, for renderStream: compiled only for apps that call it. */
+  stream?: { blocks: Record<string, StreamPart>; body: StreamPart };
 }
 
 export type Templates = Record<string, CompiledTemplate>;
@@ -22,6 +29,8 @@ interface RenderState {
   templates: Templates;
   /** block name → its definitions, the most derived template first */
   blocks: Record<string, Part[]>;
+  /** The same for a streamed render. */
+  streamBlocks?: Record<string, StreamPart[]>;
 }
 
 const isPlain = (v: unknown): v is Record<string, unknown> =>
@@ -71,24 +80,42 @@ const safe = (s: string) => new HtmlString(s);
 
 /** Each template's blocks with those of the templates it extends, the most derived first; made once. */
 const chains = new WeakMap<CompiledTemplate, Record<string, Part[]>>();
+const streamChains = new WeakMap<CompiledTemplate, Record<string, StreamPart[]>>();
 /** The block functions named in their template's `writes`. */
 const writing = new WeakSet<Part>();
 
-function renderWith(templates: Templates, name: string, c: Scope): string {
-  const template = templates[name];
-  if (!template) throw new Error(`no template "${name}" in templates/`);
-  let blocks = chains.get(template);
+function blocksOf<P>(templates: Templates, template: CompiledTemplate, made: WeakMap<CompiledTemplate, Record<string, P[]>>, own: (t: CompiledTemplate) => Record<string, P>): Record<string, P[]> {
+  let blocks = made.get(template);
   if (!blocks) {
-    blocks = Object.create(null) as Record<string, Part[]>; // a block may be called "constructor"
+    blocks = Object.create(null) as Record<string, P[]>; // a block may be called "constructor"
     for (let t: CompiledTemplate | undefined = template; t; t = t.parent ? templates[t.parent] : undefined) {
-      for (const [k, part] of Object.entries(t.blocks)) {
+      for (const [k, part] of Object.entries(own(t))) {
         (blocks[k] ??= []).push(part);
-        if (t.writes?.includes(k)) writing.add(part);
+        if (t.writes?.includes(k)) writing.add(part as Part);
       }
     }
-    chains.set(template, blocks);
+    made.set(template, blocks);
   }
-  return template.body(c, { templates, blocks });
+  return blocks;
+}
+
+function templateNamed(templates: Templates, name: string): CompiledTemplate {
+  const template = templates[name];
+  if (!template) throw new Error(`no template "${name}" in templates/`);
+  return template;
+}
+
+function renderWith(templates: Templates, name: string, c: Scope): string {
+  const template = templateNamed(templates, name);
+  return template.body(c, { templates, blocks: blocksOf(templates, template, chains, (t) => t.blocks) });
+}
+
+/** renderWith's output in pieces, from the templates' generators. */
+function streamWith(templates: Templates, name: string, c: Scope): Generator<string, void> {
+  const template = templateNamed(templates, name);
+  const blocks = blocksOf(templates, template, chains, (t) => t.blocks);
+  const streamBlocks = blocksOf(templates, template, streamChains, (t) => t.stream!.blocks);
+  return template.stream!.body(c, { templates, blocks, streamBlocks });
 }
 
 const MACRO = Symbol("macro");
@@ -255,8 +282,17 @@ export const rt = {
     scope.super = () => safe(rt.block(r, name, c, level + 1));
     return part(scope, r);
   },
+  /** A block in a streamed render: its own parts yield, super() is a value as in render. */
+  *blockStream(r: RenderState, name: string, c: Scope): Generator<string, void> {
+    const part = r.streamBlocks![name]?.[0];
+    if (!part) return;
+    if (!(part as { sup?: boolean }).sup) return yield* part(c, r);
+    const scope = Object.create(c);
+    scope.super = () => safe(rt.block(r, name, c, 1));
+    yield* part(scope, r);
+  },
   /** Marks a block that calls super(). */
-  sup: (part: Part) => Object.assign(part, { sup: true }),
+  sup: <P extends Part | StreamPart>(part: P) => Object.assign(part, { sup: true }),
   /**
    * A block in a template that extends another: the parent renders it where it
    * stands, so here it runs only when it may write to the scope the parent then
@@ -267,7 +303,9 @@ export const rt = {
     if (part && writing.has(part)) rt.block(r, name, c);
   },
   extend: (r: RenderState, parent: string, c: Scope) => r.templates[parent].body(c, r),
+  extendStream: (r: RenderState, parent: string, c: Scope) => r.templates[parent].stream!.body(c, r),
   include: (r: RenderState, name: string, c: Scope) => renderWith(r.templates, name, Object.create(c)),
+  includeStream: (r: RenderState, name: string, c: Scope) => streamWith(r.templates, name, Object.create(c)),
   /** {% import "x" as m %}: the macros and variables that "x" defines at its top level. */
   imports(r: RenderState, name: string): Scope {
     const scope: Scope = Object.create(globals);
@@ -333,30 +371,68 @@ export function renderText(templates: Templates, name: string, data: Record<stri
  * they read it: `withFlashes` lists them, so the others cost no KV read.
  */
 export function templateSupport(templates: Templates, withFlashes: string[]): TemplateSupport {
+  /** What a template sees besides `data`. */
+  async function scopeFor(context: EventContext, name: string, data: Record<string, unknown>): Promise<Scope> {
+    const vars: Record<string, unknown> = Object.assign(Object.create(requestScope), data);
+    vars.request = context.request;
+    if (withFlashes.includes(name)) {
+      let flashes: Record<string, unknown> = {};
+      try {
+        flashes = await context.session.flashes();
+      } catch {
+        // sessions are off: no flash messages
+      }
+      vars.flashes = flashes;
+    }
+    return vars;
+  }
+  /** Runs `step` with `csp_nonce` reading this request's nonce. */
+  function asRendering<T>(context: EventContext, step: () => T): T {
+    rendering = context;
+    try {
+      return step();
+    } finally {
+      rendering = undefined;
+    }
+  }
   return {
     async render(context, name, data = {}, init = {}) {
       const start = Date.now();
-      const vars: Record<string, unknown> = Object.assign(Object.create(requestScope), data);
-      vars.request = context.request;
-      if (withFlashes.includes(name)) {
-        let flashes: Record<string, unknown> = {};
-        try {
-          flashes = await context.session.flashes();
-        } catch {
-          // sessions are off: no flash messages
-        }
-        vars.flashes = flashes;
-      }
-      let text: string;
-      rendering = context;
-      try {
-        text = renderWith(templates, name, vars);
-      } finally {
-        rendering = undefined;
-      }
-      const response = htmlResponse(text, init);
+      const vars = await scopeFor(context, name, data);
+      const response = htmlResponse(asRendering(context, () => renderWith(templates, name, vars)), init);
       Context.time(context, "render", Date.now() - start);
       return response;
+    },
+    async renderStream(context, name, data = {}, init = {}) {
+      const vars = await scopeFor(context, name, data);
+      const pieces = streamWith(templates, name, vars);
+      const next = () => {
+        let piece;
+        do piece = asRendering(context, () => pieces.next());
+        while (!piece.done && piece.value === "");
+        return piece;
+      };
+      // The first piece is rendered before the answer: a template that fails at its top is still a 500.
+      let piece = next();
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          if (piece.done) return controller.close();
+          controller.enqueue(encoder.encode(piece.value));
+          // One turn of the event loop, so that this piece leaves before the next is rendered.
+          await new Promise((resume) => setTimeout(resume, 0));
+          try {
+            piece = next();
+          } catch (err) {
+            // The status and the first rows are gone already: the client sees the page end early, and the log says why.
+            console.error(err);
+            controller.error(err);
+          }
+        },
+        cancel: () => void pieces.return(),
+      });
+      const headers = new Headers(init.headers);
+      if (!headers.has("content-type")) headers.set("content-type", "text/html; charset=utf-8");
+      return new Response(body, { ...init, headers });
     },
   };
 }

@@ -76,6 +76,8 @@ export interface EventContext<Env = AppEnv, P extends string = string, Data = Re
   readonly cspNonce: string;
   /** Renders templates/NAME with `data` (plus `request`, and `flashes`) into an HTML Response. See docs/templates.md. */
   render(name: string, data?: Record<string, unknown>, init?: ResponseInit): Promise<Response>;
+  /** As render, but the page goes out as it is rendered, a loop's rows in pieces of about 32 KB: for large pages, whose first rows then arrive before the last are rendered. No ETag. See docs/templates.md. */
+  renderStream(name: string, data?: Record<string, unknown>, init?: ResponseInit): Promise<Response>;
   /** The posted form (urlencoded or multipart), validated by `schema` when given; bad input throws InputError (400, 403, 413, 415, 422). See docs/input.md. */
   form<S extends StandardSchemaV1 | undefined = undefined>(schema?: S, options?: FormOptions): Promise<Read<S, Fields>>;
   /** The JSON body, validated by `schema` when given; bad input throws InputError (400, 413, 415, 422). */

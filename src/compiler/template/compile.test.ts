@@ -19,15 +19,20 @@ const parse = (text: string) => parseTemplate(text, FILTERS, TESTS);
 const generated = (text: string) => compileTemplate("t.html", text, FILTERS, TESTS).source;
 const name = (n: string) => ({ type: "name", name: n });
 
-function load(files: Record<string, string>): Templates {
-  const source = `{\n${Object.entries(files).map(([file, text]) => compileTemplate(file, text, FILTERS, TESTS).source).join("\n")}\n}`;
+function load(files: Record<string, string>, stream = false): Templates {
+  const source = `{\n${Object.entries(files).map(([file, text]) => compileTemplate(file, text, FILTERS, TESTS, stream).source).join("\n")}\n}`;
   // Only this test evaluates generated code; the Worker imports it as a module (Workers forbid eval).
   return new Function("rt", `return ${source};`)(rt);
 }
 
-async function render(files: Record<string, string>, template: string, data: Record<string, unknown> = {}): Promise<string> {
+/** Renders with render, and again with renderStream, which must give the same text: every case below runs both ways. */
+async function render(files: Record<string, string>, template: string, data: Record<string, unknown> = {}, streamToo = true): Promise<string> {
   const context = { request: new Request("http://localhost/") } as EventContext;
-  return (await templateSupport(load(files), []).render(context, template, data)).text();
+  const text = await (await templateSupport(load(files), []).render(context, template, data)).text();
+  if (!streamToo) return text;
+  const streamed = await (await templateSupport(load(files, true), []).renderStream!(context, template, data)).text();
+  expect(streamed).toBe(text);
+  return text;
 }
 
 describe("the syntax tree", () => {
@@ -221,8 +226,12 @@ describe("the generated code", () => {
       "base.html": "{{ title }}<{% block body %}{% endblock %}>{% block side %}S{% endblock %}",
       "page.html": "{% extends 'base.html' %}{% block body %}{{ count() }}{% endblock %}{% block side %}{% set title = 'T' %}{% endblock %}",
     };
-    expect(await render(files, "page.html", { count: () => ++calls, title: "-" })).toBe("T<1>");
+    expect(await render(files, "page.html", { count: () => ++calls, title: "-" }, false)).toBe("T<1>");
     expect(calls).toBe(1);
+    const context = { request: new Request("http://localhost/") } as EventContext;
+    const streamed = await templateSupport(load(files, true), []).renderStream!(context, "page.html", { count: () => ++calls, title: "-" });
+    expect(await streamed.text()).toBe("T<2>");
+    expect(calls).toBe(2);
   });
 
   it("renders three levels of layout with super(), macros with defaults, imports and includes", async () => {
@@ -268,5 +277,75 @@ describe("syntax errors name the line", () => {
     }
     expect(error).toBeInstanceOf(TemplateSyntaxError);
     expect({ line: (error as TemplateSyntaxError).line, message: (error as Error).message }).toEqual({ line, message });
+  });
+});
+
+describe("renderStream", () => {
+  const context = { request: new Request("http://localhost/") } as EventContext;
+  const PAGE = {
+    "base.html": "<html><body>{% block content %}{% endblock %}</body></html>",
+    "list.html": '{% extends "base.html" %}{% block content %}<ul>{% for row in rows %}<li>{{ row.name }}</li>{% endfor %}</ul>{% endblock %}',
+  };
+
+  it("sends the page's head before any row, then the rows in pieces of about 32 KB, the first before the last is rendered", async () => {
+    let rendered = 0;
+    const rows = Array.from({ length: 20_000 }, (_, i) => ({
+      get name() {
+        rendered++;
+        return `row ${i}`;
+      },
+    }));
+    const response = await templateSupport(load(PAGE, true), []).renderStream!(context, "list.html", { rows });
+    expect(response.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    const piece = async () => decoder.decode((await reader.read()).value);
+    expect(await piece()).toBe("<html><body>");
+    expect(rendered).toBe(0);
+    const rowsBegin = await piece();
+    expect(rowsBegin.startsWith("<ul><li>row 0</li>")).toBe(true);
+    expect(rendered).toBeLessThan(rows.length / 2);
+    const pieces = ["<html><body>", rowsBegin];
+    for (let r = await reader.read(); !r.done; r = await reader.read()) pieces.push(decoder.decode(r.value));
+    expect(rendered).toBe(rows.length);
+    expect(pieces.length).toBeGreaterThan(5);
+    // The head, the loop's pieces, what is left of the block after the loop, the layout's end.
+    expect(pieces.at(-1)).toBe("</body></html>");
+    expect(pieces.slice(1, -2).every((p) => p.length >= 32_768 && p.length < 32_768 + 20)).toBe(true);
+    expect(pieces.join("")).toBe(`<html><body><ul>${rows.map((_, i) => `<li>row ${i}</li>`).join("")}</ul></body></html>`);
+  });
+
+  it("is a 500 when the template fails before its first piece, and ends the page early after", async () => {
+    const support = templateSupport(load({ "t.html": "{% for row in rows %}{{ row.f() }}{% endfor %}" }, true), []);
+    await expect(support.renderStream!(context, "t.html", { rows: [{}] })).rejects.toThrow("is not callable");
+    const late = [...Array.from({ length: 8000 }, () => ({ f: () => "x".repeat(10) })), {}];
+    const errors: unknown[] = [];
+    const log = console.error;
+    console.error = (err: unknown) => errors.push(err);
+    try {
+      const response = await support.renderStream!(context, "t.html", { rows: late });
+      await expect(response.text()).rejects.toThrow();
+    } finally {
+      console.error = log;
+    }
+    expect(errors).toHaveLength(1);
+  });
+
+  it("stops rendering when the client goes away", async () => {
+    let rendered = 0;
+    const rows = Array.from({ length: 5000 }, () => ({
+      get name() {
+        rendered++;
+        return "a row of some length";
+      },
+    }));
+    const response = await templateSupport(load(PAGE, true), []).renderStream!(context, "list.html", { rows });
+    const reader = response.body!.getReader();
+    await reader.read();
+    await reader.cancel();
+    const seen = rendered;
+    await new Promise((resume) => setTimeout(resume, 20));
+    expect(rendered).toBe(seen);
+    expect(rendered).toBeLessThan(rows.length);
   });
 });

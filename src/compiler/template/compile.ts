@@ -23,13 +23,13 @@ export interface Reference {
 
 const REFERENCE_KINDS: Partial<Record<Node["type"], Reference["kind"]>> = { extends: "extends", include: "includes", import: "imports", from: "imports" };
 
-/** Throws a TemplateSyntaxError (lexer.ts) for a mistake in the template. */
-export function compileTemplate(name: string, text: string, filters: ReadonlySet<string>, tests: ReadonlySet<string>): CompiledTemplate {
+/** Throws a TemplateSyntaxError (lexer.ts) for a mistake in the template. `stream`: its generators for renderStream too. */
+export function compileTemplate(name: string, text: string, filters: ReadonlySet<string>, tests: ReadonlySet<string>, stream = false): CompiledTemplate {
   const nodes = parseTemplate(text, filters, tests);
   const references: Reference[] = [];
   for (const node of allNodes(nodes)) {
     const kind = REFERENCE_KINDS[node.type];
     if (kind && "template" in node) references.push({ name: node.template, line: node.line, kind });
   }
-  return { name, source: generateTemplate(name, nodes, 1), references, readsFlashes: readsName(nodes, "flashes") };
+  return { name, source: generateTemplate(name, nodes, 1, stream), references, readsFlashes: readsName(nodes, "flashes") };
 }

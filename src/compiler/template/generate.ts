@@ -1,6 +1,9 @@
 // The syntax tree of one template → JavaScript: `{ parent, blocks, body }`,
 // plain functions of the scope `c` and the render state `r` that append to a
-// string `o`. One function per node kind. Scopes are objects chained by
+// string `o`; for apps that stream (`renderStream`), also `stream: { blocks,
+// body }`, generators that yield `o` as it grows (at least every 32 KB of a
+// loop), so that the first rows leave before the last are rendered. One
+// function per node kind. Scopes are objects chained by
 // prototype: a loop gets one for its variables (and its {% set %}s) unless
 // its body only reads names, when they are JavaScript locals; a macro call
 // one for its parameters (rt.macro), an include one of its own (rt.include);
@@ -38,48 +41,83 @@ interface Generation {
   loops: number;
   /** Writing the body of a template that extends another, whose output is dropped. */
   dropped: boolean;
+  /** Writing generators that yield their output in pieces (the `stream` parts), not functions that return it. */
+  stream: boolean;
 }
 
 type Statement = Exclude<Node["type"], "text" | "output">;
 
-/** `"name": { parent, blocks, body },` for the templates object, its lines indented `depth` levels. */
-export function generateTemplate(name: string, nodes: Node[], depth: number): string {
-  const g: Generation = { w: new Writer(depth), inAttribute: quotedAttributeOutputs(nodes), loops: 0, dropped: false };
+/** `"name": { parent, blocks, body },` for the templates object, its lines indented `depth` levels; with `stream`, its generators too. */
+export function generateTemplate(name: string, nodes: Node[], depth: number, stream = false): string {
+  const g: Generation = { w: new Writer(depth), inAttribute: quotedAttributeOutputs(nodes), loops: 0, dropped: false, stream: false };
   const parent = nodes.find((n): n is NodeOf<"extends"> => n.type === "extends")?.template;
+  const blocks = [...allNodes(nodes)].filter((n): n is NodeOf<"block"> => n.type === "block");
   const { w } = g;
   w.line(`${key(name)}: {`);
   w.indent(() => {
     w.line(`parent: ${JSON.stringify(parent ?? null)},`);
-    const blocks = [...allNodes(nodes)].filter((n): n is NodeOf<"block"> => n.type === "block");
-    w.line(blocks.length ? "blocks: {" : "blocks: {},");
-    if (blocks.length) {
-      w.indent(() => blocks.forEach((block) => blockPart(block, g)));
-      w.line("},");
-    }
     const writes = writingBlocks(blocks);
     if (writes.length) w.line(`writes: ${JSON.stringify(writes)},`);
-    // A child template's output outside its blocks is dropped, as in Jinja; its
-    // top-level {% set %}, {% import %} and macros still run before the parent.
-    g.dropped = parent !== undefined;
-    part(g, "body: ", nodes, parent ? `rt.extend(r, ${JSON.stringify(parent)}, c)` : "o", ",");
+    parts(g, blocks, nodes, parent);
+    if (stream) {
+      w.line("stream: {");
+      g.stream = true;
+      w.indent(() => parts(g, blocks, nodes, parent));
+      g.stream = false;
+      w.line("},");
+    }
   });
   w.line("},");
   return w.toString();
 }
 
+/** `blocks: { ... }, body: ...`, as functions or (g.stream) generators. */
+function parts(g: Generation, blocks: NodeOf<"block">[], nodes: Node[], parent: string | undefined): void {
+  const { w } = g;
+  w.line(blocks.length ? "blocks: {" : "blocks: {},");
+  if (blocks.length) {
+    w.indent(() => blocks.forEach((block) => blockPart(block, g)));
+    w.line("},");
+  }
+  // A child template's output outside its blocks is dropped, as in Jinja; its
+  // top-level {% set %}, {% import %} and macros still run before the parent.
+  g.dropped = parent !== undefined;
+  const extend = parent && `rt.${g.stream ? "extendStream" : "extend"}(r, ${JSON.stringify(parent)}, c)`;
+  part(g, "body: ", nodes, extend || "o", ",");
+  g.dropped = false;
+}
+
 /** An object key; "__proto__" computed, since a literal one would set the object's prototype. */
 const key = (name: string) => (name === "__proto__" ? `[${JSON.stringify(name)}]` : JSON.stringify(name));
 
-/** `function (c, r) { ... }` that renders `nodes`, between `head` and `tail`. */
+/**
+ * `function (c, r) { ... }` that renders `nodes` and returns `result`, between
+ * `head` and `tail`; a generator (g.stream) yields its output instead, and
+ * then what `result` yields when it is another part (a parent's body).
+ */
 function part(g: Generation, head: string, nodes: Node[], result: string, tail: string): void {
-  g.w.line(`${head}function (c, r) {`);
+  const generator = g.stream;
+  g.w.line(`${head}function${generator ? "*" : ""} (c, r) {`);
   g.w.indent(() => {
     g.w.line('let o = "";');
+    // A child template's own output is dropped: it is written as a function's is, and only its parent's is yielded.
+    g.stream = generator && !g.dropped;
     writeNodes(nodes, g);
-    g.w.line(`return ${result};`);
+    g.stream = generator;
+    if (!generator) g.w.line(`return ${result};`);
+    else g.w.line(result === "o" ? "yield o;" : `yield* ${result};`);
   });
   g.w.line(`}${tail}`);
 }
+
+/** In a generator: what is written so far goes out, before another part's output (a block, an include) or between a loop's passes. */
+function flush({ w }: Generation): void {
+  w.line("yield o;");
+  w.line('o = "";');
+}
+
+/** A loop's output goes out in pieces of at least this many characters. */
+const CHUNK = 32768;
 
 /** A block's own function; one that calls super() is marked, so that only it gets a scope to hold `super`. */
 function blockPart(node: NodeOf<"block">, g: Generation): void {
@@ -138,11 +176,19 @@ const STATEMENTS: { [T in Statement]: (node: NodeOf<T>, g: Generation) => void }
   set: (node, { w }) => w.line(`c[${JSON.stringify(node.name)}] = ${expressionCode(node.value)};`),
   // The parent is the template's, read by generateTemplate: where the tag stands changes nothing.
   extends: () => {},
-  include: (node, { w }) => w.line(`o += rt.include(r, ${JSON.stringify(node.template)}, c);`),
+  include: (node, g) => {
+    if (!g.stream) return g.w.line(`o += rt.include(r, ${JSON.stringify(node.template)}, c);`);
+    flush(g);
+    g.w.line(`yield* rt.includeStream(r, ${JSON.stringify(node.template)}, c);`);
+  },
   import: (node, { w }) => w.line(`c[${JSON.stringify(node.alias)}] = rt.imports(r, ${JSON.stringify(node.template)});`),
   from: fromStatement,
   // In a template that extends another, the parent places the block: here it runs only for what it writes to the scope.
-  block: (node, { w, dropped }) => w.line(`${dropped ? "rt.dropped(" : "o += rt.block("}r, ${JSON.stringify(node.name)}, c);`),
+  block: (node, g) => {
+    if (!g.stream) return g.w.line(`${g.dropped ? "rt.dropped(" : "o += rt.block("}r, ${JSON.stringify(node.name)}, c);`);
+    flush(g);
+    g.w.line(`yield* rt.blockStream(r, ${JSON.stringify(node.name)}, c);`);
+  },
   macro: macroStatement,
 };
 
@@ -197,6 +243,11 @@ function forStatement(node: NodeOf<"for">, g: Generation): void {
         if (!more.length) bind(only, `t${n}_0`, item);
         else node.targets.forEach((t, k) => bind(t, `t${n}_${k}`, `rt.get(${item}, ${k})`));
         withLocals(names, () => writeNodes(node.body, g));
+        if (g.stream) {
+          w.line(`if (o.length >= ${CHUNK}) {`);
+          w.indent(() => flush(g));
+          w.line("}");
+        }
       });
       w.line("}");
       if (!inLocals) w.line(`c = ${outer};`);
@@ -223,10 +274,11 @@ function fromStatement(node: NodeOf<"from">, { w }: Generation): void {
 function macroStatement(node: NodeOf<"macro">, g: Generation): void {
   const params = node.params.map((p) => `[${JSON.stringify(p.name)}${p.fallback ? `, (c) => ${expressionCode(p.fallback)}` : ""}]`);
   const name = JSON.stringify(node.name);
-  const dropped = g.dropped;
-  g.dropped = false; // a macro's output is its caller's
+  const { dropped, stream } = g;
+  // A macro's output is its caller's, and a value: a function that returns it, in a generator too.
+  g.dropped = g.stream = false;
   part(g, `c[${name}] = rt.macro(c, r, `, node.body, "o", `, [${params.join(", ")}], ${name});`);
-  g.dropped = dropped;
+  Object.assign(g, { dropped, stream });
 }
 
 /**

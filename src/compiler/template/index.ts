@@ -8,7 +8,7 @@ import { compileTemplate, type CompiledTemplate, type Reference } from "./compil
 import { TemplateSyntaxError } from "./lexer.js";
 
 export interface TemplateSet {
-  /** JavaScript for `{ "name": { parent, blocks, body }, ... }` */
+  /** JavaScript for `{ "name": { parent, blocks, body, stream? }, ... }` */
   source: string;
   names: string[];
   /** Templates that read `flashes` (themselves or through what they extend, include or import). */
@@ -18,7 +18,8 @@ export interface TemplateSet {
 const FILTERS = new Set(Object.keys(filters));
 const TESTS = new Set(Object.keys(tests));
 
-export function compileTemplates(dir: string, prefix = "templates/"): { set?: TemplateSet; problems: string[] } {
+/** `stream`: the app calls renderStream, so each template carries its generators too. */
+export function compileTemplates(dir: string, stream = false, prefix = "templates/"): { set?: TemplateSet; problems: string[] } {
   // Dotfiles and dot folders (.DS_Store, an editor's .swp) are not templates.
   const files = walkFiles(dir)?.filter((f) => !f.split("/").some((p) => p.startsWith(".")));
   if (!files) return { problems: [] };
@@ -27,7 +28,7 @@ export function compileTemplates(dir: string, prefix = "templates/"): { set?: Te
   for (const file of files) {
     const text = readFileSync(join(dir, file), "utf8");
     try {
-      compiled.push(compileTemplate(file, text, FILTERS, TESTS));
+      compiled.push(compileTemplate(file, text, FILTERS, TESTS, stream));
     } catch (err) {
       if (!(err instanceof TemplateSyntaxError)) throw err;
       problems.push(`${prefix}${file}:${err.line}: ${err.message}`);
