@@ -22,7 +22,7 @@ const args = process.argv.slice(2);
 const IMPLS = args.includes("--impls") ? args[args.indexOf("--impls") + 1].split(",") : ["floor", "floor2", "floor404", "kiln", "hono", "itty", "pages"];
 // --mix found: only the paths a route serves; --mix missing: only the not-found ones; the whole mix by default.
 const MIX = args.includes("--mix") ? args[args.indexOf("--mix") + 1] : "all";
-const ROUNDS = Number(args[args.indexOf("--rounds") + 1]) || 30;
+const ROUNDS = Number(args[args.indexOf("--rounds") + 1]) || 60;
 const GROUPS = 5;
 const SIZES = args.includes("--sizes") ? args[args.indexOf("--sizes") + 1].split(",").map(Number) : [10, 1000, 10000];
 // itty-router tries each route's RegExp in turn and Pages Functions' build takes minutes at 10,000 routes: they run up to 1,000.
