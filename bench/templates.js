@@ -16,7 +16,7 @@ import { earlierKiln } from "./earlier.js";
 
 const DIR = resolve(import.meta.dirname, ".out/templates");
 const args = process.argv.slice(2);
-const ROUNDS = Number(args[args.indexOf("--rounds") + 1]) || 15;
+const ROUNDS = Number(args[args.indexOf("--rounds") + 1]) || 30;
 const AGAINST = args.includes("--against") ? args[args.indexOf("--against") + 1] : undefined;
 rmSync(DIR, { recursive: true, force: true });
 const write = (file, text) => {
@@ -94,8 +94,8 @@ const pages = await Promise.all(
     }),
 );
 if (new Set(pages).size !== 1 || !pages[0].includes("item &lt;99&gt;")) throw new Error("templates: the renderers' pages differ");
-const { ratios, rates } = await measureWorkers(scripts, { baseline: "hono-html", rounds: ROUNDS, label: "templates" });
-console.log(`A page with a layout and a 100-row table, requests per second relative to Hono's html helper, inside workerd (${ROUNDS} rounds):
+const { ratios, rates } = await measureWorkers(scripts, { baseline: "hono-html", rounds: ROUNDS, groups: 5, label: "templates" });
+console.log(`A page with a layout and a 100-row table, requests per second relative to Hono's html helper, inside workerd (${ROUNDS} rounds in 5 groups, each in isolates of its own; median group, lowest–highest):
 
 | renderer | ratio | requests/s |
 |---|---|---|
