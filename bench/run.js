@@ -140,13 +140,16 @@ lines.push(`| implementation | ${SIZES.map((s) => `${s} routes`).join(" | ")} |`
 lines.push(`|---|${SIZES.map(() => "---").join("|")}|`);
 for (const impl of IMPLS) lines.push(`| ${impl} | ${SIZES.map((s) => (results[s].rates[impl] ? formatRange(results[s].rates[impl]) : "—")).join(" | ")} |`);
 lines.push("");
-const s10 = results[SIZES[0]].sizes;
-lines.push("Bundle of the 10-route app, minified and gzipped (bytes; the route handlers alone are " + s10.handlers + "):");
-lines.push("");
-lines.push("| implementation | whole bundle | framework (bundle − handlers) |");
-lines.push("|---|---|---|");
-for (const impl of ["kiln", "pages", "hono", "itty"]) if (s10[impl]) lines.push(`| ${impl} | ${s10[impl]} | ${s10[impl] - s10.handlers} |`);
-lines.push("");
+// Sizes are measured on the 10-route app, when the run has it.
+const s10 = results[10]?.sizes;
+if (s10) {
+  lines.push("Bundle of the 10-route app, minified and gzipped (bytes; the route handlers alone are " + s10.handlers + "):");
+  lines.push("");
+  lines.push("| implementation | whole bundle | framework (bundle − handlers) |");
+  lines.push("|---|---|---|");
+  for (const impl of ["kiln", "pages", "hono", "itty"]) if (s10[impl]) lines.push(`| ${impl} | ${s10[impl]} | ${s10[impl] - s10.handlers} |`);
+  lines.push("");
+}
 lines.push("Build time (ms; Pages Functions' only up to 1,000 routes):");
 lines.push("");
 lines.push(`| routes | kiln build (median of 3) | wrangler pages functions build |`);
