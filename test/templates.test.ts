@@ -112,18 +112,21 @@ describe("renderStream", () => {
     expect(await head.text()).toBe("");
   });
 
-  it("ships the templates' generators only to apps that call renderStream", async () => {
+  it("ships the templates' generators and the streaming runtime only to apps that call renderStream", async () => {
     const root = mkdtempSync(join(tmpdir(), "kiln-stream-"));
     mkdirSync(join(root, "functions"));
     mkdirSync(join(root, "templates"));
     writeFileSync(join(root, "templates/t.html"), "{% for x in xs %}{{ x }}{% endfor %}\n");
     writeFileSync(join(root, "functions/a.ts"), `export const onRequestGet = ({ render }) => render("t.html", { xs: [1] });\n`);
     const module = () => readFileSync(join(root, ".kiln/templates.ts"), "utf8");
+    const entry = () => readFileSync(join(root, ".kiln/worker.ts"), "utf8");
     await build({ root });
     expect(module()).not.toContain("function*");
+    expect(entry()).not.toContain("template-stream");
     writeFileSync(join(root, "functions/b.ts"), `export const onRequestGet = ({ renderStream }) => renderStream("t.html", { xs: [1] });\n`);
     await build({ root });
     expect(module()).toContain("function*");
+    expect(entry()).toMatch(/import \{ streamed \} from ".*template-stream\.js";/);
     writeFileSync(join(root, "functions/b.ts"), `export const onRequestGet = ({ renderStream }) => renderStream("nope.html");\n`);
     await expect(build({ root })).rejects.toThrow('functions/b.ts:1: renderStream("nope.html"): no such template in templates/');
   });

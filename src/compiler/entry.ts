@@ -14,6 +14,7 @@ const runtimeModule = (name: string) => join(RUNTIME_DIR, `${name}.js`);
 const RUNTIME = runtimeModule("index");
 const ROUTER_RUNTIME = runtimeModule("router");
 const TEMPLATE_RUNTIME = runtimeModule("template");
+const TEMPLATE_STREAM_RUNTIME = runtimeModule("template-stream");
 const RATE_LIMIT_RUNTIME = runtimeModule("rate-limit");
 const SESSION_OBJECT_RUNTIME = runtimeModule("session-object");
 /** Methods whose handlers may change something, and so get the cross-site check; ANY is onRequest. */
@@ -38,6 +39,7 @@ export function generateTemplatesModule(templates: TemplateSet, outFile: string)
     TEMPLATES_MODULE_HEADER,
     "// @ts-nocheck: plain JavaScript, made for the Worker, not for type checks.",
     `import { rt } from ${JSON.stringify(importPath(dirname(outFile), TEMPLATE_RUNTIME))};`,
+    ...(templates.streams ? [`import { rs } from ${JSON.stringify(importPath(dirname(outFile), TEMPLATE_STREAM_RUNTIME))};`] : []),
     "",
     `export const templates = ${templates.source};`,
     "",
@@ -143,7 +145,12 @@ function optionalParts(table: RouteTable, outFile: string, options: EntryOptions
     caches && { module: runtimeModule("cache"), imports: "cacheRoute" },
     // Responses may carry a Cache-Control only where the app's code says so: only then the ETag step.
     (caches || table.mentionsCacheControl) && { module: runtimeModule("etag"), imports: "validate", option: "validate" },
-    options.templates && { module: TEMPLATE_RUNTIME, imports: "templateSupport", option: `templates: templateSupport(templates, ${JSON.stringify(options.templates.flashes)})` },
+    options.templates && {
+      module: TEMPLATE_RUNTIME,
+      imports: "templateSupport",
+      option: `templates: templateSupport(templates, ${JSON.stringify(options.templates.flashes)}${options.templates.streams ? ", streamed" : ""})`,
+    },
+    options.templates?.streams && { module: TEMPLATE_STREAM_RUNTIME, imports: "streamed" },
     options.templates && { module: templatesModulePath(outFile), imports: "templates" },
     // public/'s listings, error pages and a single-page app's shell: code only for the apps that have them.
     !!files.listings && { module: runtimeModule("listing"), imports: "listing", staticFiles: "listing" },

@@ -6,12 +6,10 @@ import type { EventContext } from "./types.js";
 import { escapeHtml, HtmlString, htmlResponse } from "./html.js";
 import { urlFor } from "./url-for.js";
 
-type Scope = Record<string, unknown>;
-
-const encoder = new TextEncoder();
+export type Scope = Record<string, unknown>;
 type Part = (c: Scope, r: RenderState) => string;
-/** A part of a streamed render: yields its output in pieces. */
-type StreamPart = (c: Scope, r: RenderState) => Generator<string, void>;
+/** A part of a streamed render (template-stream.ts): yields its output in pieces. */
+export type StreamPart = (c: Scope, r: RenderState) => Generator<string, void>;
 
 export interface CompiledTemplate {
   parent: string | null;
@@ -25,7 +23,7 @@ export interface CompiledTemplate {
 
 export type Templates = Record<string, CompiledTemplate>;
 
-interface RenderState {
+export interface RenderState {
   templates: Templates;
   /** block name → its definitions, the most derived template first */
   blocks: Record<string, Part[]>;
@@ -76,15 +74,14 @@ function get(obj: unknown, key: unknown): unknown {
   return typeof value === "function" ? value.bind(obj) : value;
 }
 
-const safe = (s: string) => new HtmlString(s);
+export const safe = (s: string) => new HtmlString(s);
 
 /** Each template's blocks with those of the templates it extends, the most derived first; made once. */
-const chains = new WeakMap<CompiledTemplate, Record<string, Part[]>>();
-const streamChains = new WeakMap<CompiledTemplate, Record<string, StreamPart[]>>();
+export const chains = new WeakMap<CompiledTemplate, Record<string, Part[]>>();
 /** The block functions named in their template's `writes`. */
 const writing = new WeakSet<Part>();
 
-function blocksOf<P>(templates: Templates, template: CompiledTemplate, made: WeakMap<CompiledTemplate, Record<string, P[]>>, own: (t: CompiledTemplate) => Record<string, P>): Record<string, P[]> {
+export function blocksOf<P>(templates: Templates, template: CompiledTemplate, made: WeakMap<CompiledTemplate, Record<string, P[]>>, own: (t: CompiledTemplate) => Record<string, P>): Record<string, P[]> {
   let blocks = made.get(template);
   if (!blocks) {
     blocks = Object.create(null) as Record<string, P[]>; // a block may be called "constructor"
@@ -99,7 +96,7 @@ function blocksOf<P>(templates: Templates, template: CompiledTemplate, made: Wea
   return blocks;
 }
 
-function templateNamed(templates: Templates, name: string): CompiledTemplate {
+export function templateNamed(templates: Templates, name: string): CompiledTemplate {
   const template = templates[name];
   if (!template) throw new Error(`no template "${name}" in templates/`);
   return template;
@@ -108,14 +105,6 @@ function templateNamed(templates: Templates, name: string): CompiledTemplate {
 function renderWith(templates: Templates, name: string, c: Scope): string {
   const template = templateNamed(templates, name);
   return template.body(c, { templates, blocks: blocksOf(templates, template, chains, (t) => t.blocks) });
-}
-
-/** renderWith's output in pieces, from the templates' generators. */
-function streamWith(templates: Templates, name: string, c: Scope): Generator<string, void> {
-  const template = templateNamed(templates, name);
-  const blocks = blocksOf(templates, template, chains, (t) => t.blocks);
-  const streamBlocks = blocksOf(templates, template, streamChains, (t) => t.stream!.blocks);
-  return template.stream!.body(c, { templates, blocks, streamBlocks });
 }
 
 const MACRO = Symbol("macro");
@@ -282,15 +271,6 @@ export const rt = {
     scope.super = () => safe(rt.block(r, name, c, level + 1));
     return part(scope, r);
   },
-  /** A block in a streamed render: its own parts yield, super() is a value as in render. */
-  *blockStream(r: RenderState, name: string, c: Scope): Generator<string, void> {
-    const part = r.streamBlocks![name]?.[0];
-    if (!part) return;
-    if (!(part as { sup?: boolean }).sup) return yield* part(c, r);
-    const scope = Object.create(c);
-    scope.super = () => safe(rt.block(r, name, c, 1));
-    yield* part(scope, r);
-  },
   /** Marks a block that calls super(). */
   sup: <P extends Part | StreamPart>(part: P) => Object.assign(part, { sup: true }),
   /**
@@ -303,9 +283,7 @@ export const rt = {
     if (part && writing.has(part)) rt.block(r, name, c);
   },
   extend: (r: RenderState, parent: string, c: Scope) => r.templates[parent].body(c, r),
-  extendStream: (r: RenderState, parent: string, c: Scope) => r.templates[parent].stream!.body(c, r),
   include: (r: RenderState, name: string, c: Scope) => renderWith(r.templates, name, Object.create(c)),
-  includeStream: (r: RenderState, name: string, c: Scope) => streamWith(r.templates, name, Object.create(c)),
   /** {% import "x" as m %}: the macros and variables that "x" defines at its top level. */
   imports(r: RenderState, name: string): Scope {
     const scope: Scope = Object.create(globals);
@@ -362,6 +340,9 @@ export function renderText(templates: Templates, name: string, data: Record<stri
   return renderWith(templates, name, Object.assign(Object.create(globals), data));
 }
 
+/** renderStream's Response (template-stream.ts), given what render would render and how to run a step of it as this request's. */
+export type Streamed = (templates: Templates, name: string, vars: Scope, init: ResponseInit, asRendering: <T>(step: () => T) => T) => Response;
+
 /**
  * `context.render(name, data?, init?)` for an app's compiled templates: an
  * HTML Response. The entry passes it to createHandler only for apps with
@@ -369,8 +350,9 @@ export function renderText(templates: Templates, name: string, data: Record<stri
  * `request`, `csp_nonce` (this request's CSP nonce, made when read), `url_for`,
  * and `flashes` (the session's flash messages, read once) when
  * they read it: `withFlashes` lists them, so the others cost no KV read.
+ * `streamed` (template-stream.ts) comes only for apps that call renderStream.
  */
-export function templateSupport(templates: Templates, withFlashes: string[]): TemplateSupport {
+export function templateSupport(templates: Templates, withFlashes: string[], streamed?: Streamed): TemplateSupport {
   /** What a template sees besides `data`. */
   async function scopeFor(context: EventContext, name: string, data: Record<string, unknown>): Promise<Scope> {
     const vars: Record<string, unknown> = Object.assign(Object.create(requestScope), data);
@@ -403,36 +385,7 @@ export function templateSupport(templates: Templates, withFlashes: string[]): Te
       Context.time(context, "render", Date.now() - start);
       return response;
     },
-    async renderStream(context, name, data = {}, init = {}) {
-      const vars = await scopeFor(context, name, data);
-      const pieces = streamWith(templates, name, vars);
-      const next = () => {
-        let piece;
-        do piece = asRendering(context, () => pieces.next());
-        while (!piece.done && piece.value === "");
-        return piece;
-      };
-      // The first piece is rendered before the answer: a template that fails at its top is still a 500.
-      let piece = next();
-      const body = new ReadableStream<Uint8Array>({
-        async pull(controller) {
-          if (piece.done) return controller.close();
-          controller.enqueue(encoder.encode(piece.value));
-          // One turn of the event loop, so that this piece leaves before the next is rendered.
-          await new Promise((resume) => setTimeout(resume, 0));
-          try {
-            piece = next();
-          } catch (err) {
-            // The status and the first rows are gone already: the client sees the page end early, and the log says why.
-            console.error(err);
-            controller.error(err);
-          }
-        },
-        cancel: () => void pieces.return(),
-      });
-      const headers = new Headers(init.headers);
-      if (!headers.has("content-type")) headers.set("content-type", "text/html; charset=utf-8");
-      return new Response(body, { ...init, headers });
-    },
+    renderStream:
+      streamed && (async (context, name, data = {}, init = {}) => streamed(templates, name, await scopeFor(context, name, data), init, (step) => asRendering(context, step))),
   };
 }

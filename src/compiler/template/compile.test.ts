@@ -8,6 +8,7 @@ import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { EventContext } from "../../runtime/types.js";
 import { filters, rt, templateSupport, tests, type Templates } from "../../runtime/template.js";
+import { rs, streamed } from "../../runtime/template-stream.js";
 import { compileTemplate } from "./compile.js";
 import { compileTemplates } from "./index.js";
 import { TemplateSyntaxError } from "./lexer.js";
@@ -22,7 +23,7 @@ const name = (n: string) => ({ type: "name", name: n });
 function load(files: Record<string, string>, stream = false): Templates {
   const source = `{\n${Object.entries(files).map(([file, text]) => compileTemplate(file, text, FILTERS, TESTS, stream).source).join("\n")}\n}`;
   // Only this test evaluates generated code; the Worker imports it as a module (Workers forbid eval).
-  return new Function("rt", `return ${source};`)(rt);
+  return new Function("rt", "rs", `return ${source};`)(rt, rs);
 }
 
 /** Renders with render, and again with renderStream, which must give the same text: every case below runs both ways. */
@@ -30,8 +31,8 @@ async function render(files: Record<string, string>, template: string, data: Rec
   const context = { request: new Request("http://localhost/") } as EventContext;
   const text = await (await templateSupport(load(files), []).render(context, template, data)).text();
   if (!streamToo) return text;
-  const streamed = await (await templateSupport(load(files, true), []).renderStream!(context, template, data)).text();
-  expect(streamed).toBe(text);
+  const piecewise = await (await templateSupport(load(files, true), [], streamed).renderStream!(context, template, data)).text();
+  expect(piecewise).toBe(text);
   return text;
 }
 
@@ -229,8 +230,8 @@ describe("the generated code", () => {
     expect(await render(files, "page.html", { count: () => ++calls, title: "-" }, false)).toBe("T<1>");
     expect(calls).toBe(1);
     const context = { request: new Request("http://localhost/") } as EventContext;
-    const streamed = await templateSupport(load(files, true), []).renderStream!(context, "page.html", { count: () => ++calls, title: "-" });
-    expect(await streamed.text()).toBe("T<2>");
+    const piecewise = await templateSupport(load(files, true), [], streamed).renderStream!(context, "page.html", { count: () => ++calls, title: "-" });
+    expect(await piecewise.text()).toBe("T<2>");
     expect(calls).toBe(2);
   });
 
@@ -295,7 +296,7 @@ describe("renderStream", () => {
         return `row ${i}`;
       },
     }));
-    const response = await templateSupport(load(PAGE, true), []).renderStream!(context, "list.html", { rows });
+    const response = await templateSupport(load(PAGE, true), [], streamed).renderStream!(context, "list.html", { rows });
     expect(response.headers.get("content-type")).toBe("text/html; charset=utf-8");
     const reader = response.body!.getReader();
     const decoder = new TextDecoder();
@@ -316,7 +317,7 @@ describe("renderStream", () => {
   });
 
   it("is a 500 when the template fails before its first piece, and ends the page early after", async () => {
-    const support = templateSupport(load({ "t.html": "{% for row in rows %}{{ row.f() }}{% endfor %}" }, true), []);
+    const support = templateSupport(load({ "t.html": "{% for row in rows %}{{ row.f() }}{% endfor %}" }, true), [], streamed);
     await expect(support.renderStream!(context, "t.html", { rows: [{}] })).rejects.toThrow("is not callable");
     const late = [...Array.from({ length: 8000 }, () => ({ f: () => "x".repeat(10) })), {}];
     const errors: unknown[] = [];
@@ -339,7 +340,7 @@ describe("renderStream", () => {
         return "a row of some length";
       },
     }));
-    const response = await templateSupport(load(PAGE, true), []).renderStream!(context, "list.html", { rows });
+    const response = await templateSupport(load(PAGE, true), [], streamed).renderStream!(context, "list.html", { rows });
     const reader = response.body!.getReader();
     await reader.read();
     await reader.cancel();

@@ -1,7 +1,7 @@
 // The syntax tree of one template → JavaScript: `{ parent, blocks, body }`,
 // plain functions of the scope `c` and the render state `r` that append to a
 // string `o`; for apps that stream (`renderStream`), also `stream: { blocks,
-// body }`, generators that yield `o` as it grows (at least every 32 KB of a
+// body }`, generators (calling template-stream.ts's `rs`) that yield `o` as it grows (at least every 32 KB of a
 // loop), so that the first rows leave before the last are rendered. One
 // function per node kind. Scopes are objects chained by
 // prototype: a loop gets one for its variables (and its {% set %}s) unless
@@ -82,7 +82,7 @@ function parts(g: Generation, blocks: NodeOf<"block">[], nodes: Node[], parent: 
   // A child template's output outside its blocks is dropped, as in Jinja; its
   // top-level {% set %}, {% import %} and macros still run before the parent.
   g.dropped = parent !== undefined;
-  const extend = parent && `rt.${g.stream ? "extendStream" : "extend"}(r, ${JSON.stringify(parent)}, c)`;
+  const extend = parent && `${g.stream ? "rs" : "rt"}.extend(r, ${JSON.stringify(parent)}, c)`;
   part(g, "body: ", nodes, extend || "o", ",");
   g.dropped = false;
 }
@@ -179,7 +179,7 @@ const STATEMENTS: { [T in Statement]: (node: NodeOf<T>, g: Generation) => void }
   include: (node, g) => {
     if (!g.stream) return g.w.line(`o += rt.include(r, ${JSON.stringify(node.template)}, c);`);
     flush(g);
-    g.w.line(`yield* rt.includeStream(r, ${JSON.stringify(node.template)}, c);`);
+    g.w.line(`yield* rs.include(r, ${JSON.stringify(node.template)}, c);`);
   },
   import: (node, { w }) => w.line(`c[${JSON.stringify(node.alias)}] = rt.imports(r, ${JSON.stringify(node.template)});`),
   from: fromStatement,
@@ -187,7 +187,7 @@ const STATEMENTS: { [T in Statement]: (node: NodeOf<T>, g: Generation) => void }
   block: (node, g) => {
     if (!g.stream) return g.w.line(`${g.dropped ? "rt.dropped(" : "o += rt.block("}r, ${JSON.stringify(node.name)}, c);`);
     flush(g);
-    g.w.line(`yield* rt.blockStream(r, ${JSON.stringify(node.name)}, c);`);
+    g.w.line(`yield* rs.block(r, ${JSON.stringify(node.name)}, c);`);
   },
   macro: macroStatement,
 };

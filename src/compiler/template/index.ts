@@ -13,6 +13,8 @@ export interface TemplateSet {
   names: string[];
   /** Templates that read `flashes` (themselves or through what they extend, include or import). */
   flashes: string[];
+  /** Compiled for renderStream too: the source calls template-stream.ts's `rs`. */
+  streams: boolean;
 }
 
 const FILTERS = new Set(Object.keys(filters));
@@ -49,7 +51,7 @@ export function compileTemplates(dir: string, stream = false, prefix = "template
     return !!t && (t.readsFlashes || t.references.some((r) => uses(r.name, seen)));
   };
   const source = `{\n${compiled.map((t) => t.source).join("\n")}\n}`;
-  return { set: { source, names: [...names], flashes: [...names].filter((n) => uses(n)) }, problems: [] };
+  return { set: { source, names: [...names], flashes: [...names].filter((n) => uses(n)), streams: stream }, problems: [] };
 }
 
 /**
