@@ -5,7 +5,7 @@
 // (entry.ts): an app without one gets each route's own declarations as they
 // are, and its unmatched paths go straight to the assets.
 import type { Declarations } from "./declarations.js";
-import { childOf, toParams, type Chain, type Layers, type Match, type RoutePlan, type Step } from "./router.js";
+import { childOf, newChain, toParams, type Chain, type Layers, type Match, type RoutePlan, type Step } from "./router.js";
 
 /** The declarations in force for a file: its folders' from the outermost in, then its own; the nearest wins. */
 export function mergeDeclarations(layers: (Declarations | undefined)[]): Declarations {
@@ -39,7 +39,7 @@ export function middleware({ entries, tree }: RoutePlan, stepsOf: (row: number, 
     let chain = chains[at]?.get(method);
     if (!chain) {
       const { steps, declared } = around(tree.middleware![at], method, undefined);
-      (chains[at] ??= new Map()).set(method, (chain = { steps, declared, csrf: declared.csrf !== false, end: "assets", allow: "", pattern: undefined }));
+      (chains[at] ??= new Map()).set(method, (chain = newChain(steps, declared, "assets", "", undefined)));
     }
     return { chain, params: toParams(tree.names![at], values) };
   }

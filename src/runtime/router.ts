@@ -94,6 +94,11 @@ export interface Chain {
   pattern: string | undefined;
 }
 
+/** Every chain is made here, so all share one shape, and the cross-site rule (on unless `csrf = false`) is read in one place. */
+export function newChain(steps: Step[], declared: Declarations, end: Chain["end"], allow: string, pattern: string | undefined): Chain {
+  return { steps, end, allow, declared, csrf: declared.csrf !== false, pattern };
+}
+
 /** A row's handlers as steps, and its chains by method: made on the first request that reaches the row. */
 interface Placed {
   /** The names of the pattern's params, in order. */
@@ -178,7 +183,7 @@ export function createRouter(plan: RoutePlan, middleware?: MiddlewarePart) {
     const entry = entries[row];
     const own = stepsFor(file.methods, method);
     const { steps, declared } = layers ? layers.around(entry.around ?? NONE, method, entry.declares) : { steps: [], declared: entry.declares ?? {} };
-    const chain: Chain = { steps, declared, csrf: declared.csrf !== false, end: own ? "assets" : method === "OPTIONS" ? "options" : "405", allow: file.allow, pattern: entry.pattern };
+    const chain = newChain(steps, declared, own ? "assets" : method === "OPTIONS" ? "options" : "405", file.allow, entry.pattern);
     if (own && entry.cache) steps.push({ run: entry.cache, path: entry.pattern });
     if (own) steps.push(...own);
     file.chains.set(method, chain);
@@ -232,7 +237,7 @@ function walk(t: Tree, at: number, segs: string[], i: number, values: (string | 
   return -1;
 }
 
-const TO_ASSETS: Match = { chain: { steps: [], end: "assets", allow: "", declared: {}, csrf: true, pattern: undefined }, params: {} };
+const TO_ASSETS: Match = { chain: newChain([], {}, "assets", "", undefined), params: {} };
 
 /** The segments after the leading slash. By hand: split() costs V8 about three times as much, on every request. */
 function segmentsOf(path: string): string[] {
