@@ -3,7 +3,7 @@
 // would otherwise have worked out at start-up.
 import { describe, expect, it } from "vitest";
 import { childOf, tree, type Tree } from "../runtime/router.js";
-import { planRoutes, planSource, planTree, treeColumns, type PlanRow } from "./route-plan.js";
+import { planRoutes, planSource, planTree, treeArguments, type PlanRow } from "./route-plan.js";
 
 const ROWS: PlanRow[] = [
   { pattern: "/", middleware: true },
@@ -72,8 +72,7 @@ describe("planSource", () => {
   it("spells out the tree and the literal map exactly", () => {
     const plan = planTree(ROWS);
     const { tree: source, literal } = planSource(plan);
-    const c = treeColumns(plan);
-    expect(evaluate(source)).toEqual(tree(c.route, c.param, c.catchall, c.edge, c.next, c.middleware, c.names));
+    expect(evaluate(source)).toEqual(tree(...treeArguments(plan)));
     expect(evaluate(literal)).toEqual(plan.literal);
   });
 

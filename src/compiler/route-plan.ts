@@ -89,24 +89,22 @@ function addMiddleware(at: Node, above: number[], own: Map<Node, number>): void 
 export function planRoutes(entries: RouteEntry[]): RoutePlan {
   const plan = planTree(entries);
   const planned = entries.map((entry, i) => (plan.rows[i].around.length ? { ...entry, around: plan.rows[i].around } : entry));
-  const c = treeColumns(plan);
-  return { entries: planned, tree: tree(c.route, c.param, c.catchall, c.edge, c.next, c.middleware, c.names), literal: plan.literal };
+  return { entries: planned, tree: tree(...treeArguments(plan)), literal: plan.literal };
 }
 
-/** The arguments of the runtime's `tree()`: the folders numbered depth first, the root 0. */
-export interface TreeColumns {
+/** The tree's folders numbered depth first, the root 0, as the runtime's `tree()` reads them. */
+interface TreeColumns {
   route: number[];
   param: number[];
   catchall: number[];
   edge: (string | [string, number][] | 0)[];
   next: number[];
-  /** Only when the app has middleware: the middleware part alone reads them. */
-  middleware?: number[][];
-  names?: string[][];
+  middleware: number[][];
+  names: string[][];
 }
 
-export function treeColumns(plan: Plan): TreeColumns {
-  const c = { route: [] as number[], param: [] as number[], catchall: [] as number[], edge: [] as TreeColumns["edge"], next: [] as number[], middleware: [] as number[][], names: [] as string[][] };
+function treeColumns(plan: Plan): TreeColumns {
+  const c: TreeColumns = { route: [], param: [], catchall: [], edge: [], next: [], middleware: [], names: [] };
   const visit = (at: Node): number => {
     const i = c.route.length;
     c.route.push(at.route);
@@ -123,15 +121,23 @@ export function treeColumns(plan: Plan): TreeColumns {
     return i;
   };
   visit(plan.tree);
-  return plan.hasMiddleware ? c : { ...c, middleware: undefined, names: undefined };
+  return c;
+}
+
+/**
+ * The runtime `tree()`'s arguments, in its order: what the entry spells out, and what planRoutes passes.
+ * The folders' middleware and param names only when the app has middleware: the middleware part alone reads them.
+ */
+export function treeArguments(plan: Plan): Parameters<typeof tree> {
+  const c = treeColumns(plan);
+  const routing = [c.route, c.param, c.catchall, c.edge, c.next] as const;
+  return plan.hasMiddleware ? [...routing, c.middleware, c.names] : [...routing];
 }
 
 /** The tree and the literal map as JavaScript for the entry: a call of the runtime's `tree`, named `t` there. */
 export function planSource(plan: Plan): { tree: string; literal: string } {
-  const c = treeColumns(plan);
-  const columns = [c.route, c.param, c.catchall, c.edge, c.next, ...(c.middleware ? [c.middleware, c.names] : [])];
   return {
-    tree: `t(${columns.map((column) => JSON.stringify(column)).join(",")})`,
+    tree: `t(${treeArguments(plan).map((column) => JSON.stringify(column)).join(",")})`,
     literal: `new Map([${[...plan.literal].map(([path, row]) => `[${JSON.stringify(path)},${row}]`).join(",")}])`,
   };
 }
