@@ -3,14 +3,14 @@
 // compiler/template/generate.ts) and ships this module only for apps that
 // call renderStream; the generated generators call `rs` where render's
 // functions call `rt`.
-import { blocksOf, chains, rt, safe, templateNamed, type RenderState, type Scope, type StreamPart, type Streamed, type Templates } from "./template.js";
+import { blocksOf, functionBlocks, rt, safe, templateNamed, type RenderState, type Scope, type StreamPart, type Streamed, type Templates } from "./template.js";
 
 const streamChains = new WeakMap<object, Record<string, StreamPart[]>>();
 
 /** What render would return, in pieces, from the templates' generators. */
 function streamWith(templates: Templates, name: string, c: Scope): Generator<string, void> {
   const template = templateNamed(templates, name);
-  const blocks = blocksOf(templates, template, chains, (t) => t.blocks);
+  const blocks = functionBlocks(templates, template);
   const streamBlocks = blocksOf(templates, template, streamChains, (t) => t.stream!.blocks);
   return template.stream!.body(c, { templates, blocks, streamBlocks });
 }

@@ -77,7 +77,7 @@ function get(obj: unknown, key: unknown): unknown {
 export const safe = (s: string) => new HtmlString(s);
 
 /** Each template's blocks with those of the templates it extends, the most derived first; made once. */
-export const chains = new WeakMap<CompiledTemplate, Record<string, Part[]>>();
+const chains = new WeakMap<CompiledTemplate, Record<string, Part[]>>();
 /** The block functions named in their template's `writes`. */
 const writing = new WeakSet<Part>();
 
@@ -102,9 +102,12 @@ export function templateNamed(templates: Templates, name: string): CompiledTempl
   return template;
 }
 
+/** The block functions of a template and those it extends: what render calls, and what a streamed render's super() calls. */
+export const functionBlocks = (templates: Templates, template: CompiledTemplate) => blocksOf(templates, template, chains, (t) => t.blocks);
+
 function renderWith(templates: Templates, name: string, c: Scope): string {
   const template = templateNamed(templates, name);
-  return template.body(c, { templates, blocks: blocksOf(templates, template, chains, (t) => t.blocks) });
+  return template.body(c, { templates, blocks: functionBlocks(templates, template) });
 }
 
 const MACRO = Symbol("macro");

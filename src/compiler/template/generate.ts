@@ -1,13 +1,13 @@
 // The syntax tree of one template → JavaScript: `{ parent, blocks, body }`,
 // plain functions of the scope `c` and the render state `r` that append to a
 // string `o`; for apps that stream (`renderStream`), also `stream: { blocks,
-// body }`, generators (calling template-stream.ts's `rs`) that yield `o` as it grows (at least every 32 KB of a
-// loop), so that the first rows leave before the last are rendered. One
-// function per node kind. Scopes are objects chained by
-// prototype: a loop gets one for its variables (and its {% set %}s) unless
-// its body only reads names, when they are JavaScript locals; a macro call
-// one for its parameters (rt.macro), an include one of its own (rt.include);
-// everything else writes to the scope it is in.
+// body }`, generators (calling template-stream.ts's `rs`) that yield `o` as
+// it grows (at least every 32 KB of a loop), so that the first rows leave
+// before the last are rendered. One function per node kind. Scopes are
+// objects chained by prototype: a loop gets one for its variables (and its
+// {% set %}s) unless its body only reads names, when they are JavaScript
+// locals; a macro call one for its parameters (rt.macro), an include one of
+// its own (rt.include); everything else writes to the scope it is in.
 import { expressionCode, localNames, stringLiteral, withLocals } from "./expression-code.js";
 import { inQuotedAttribute, scanHtml, START } from "./html-state.js";
 import { allNodes, outsideBlocks, readsName, type Node, type NodeOf } from "./nodes.js";
