@@ -130,6 +130,24 @@ describe("renderStream", () => {
     writeFileSync(join(root, "functions/b.ts"), `export const onRequestGet = ({ renderStream }) => renderStream("nope.html");\n`);
     await expect(build({ root })).rejects.toThrow('functions/b.ts:1: renderStream("nope.html"): no such template in templates/');
   });
+  it("says why when renderStream is called from a helper the build did not read", async () => {
+    const root = mkdtempSync(join(tmpdir(), "kiln-stream-"));
+    mkdirSync(join(root, "functions"));
+    mkdirSync(join(root, "templates"));
+    mkdirSync(join(root, "lib"));
+    writeFileSync(join(root, "templates/t.html"), "<p>{{ n }}</p>\n");
+    writeFileSync(join(root, "lib/page.ts"), `export const page = (context) => context.renderStream("t.html", { n: 1 });\n`);
+    writeFileSync(join(root, "functions/index.ts"), `import { page } from "../lib/page.js";\nexport const onRequestGet = (context) => page(context);\n`);
+    const debug = await startApp(root, { bindings: { DEBUG: "true" } });
+    try {
+      const res = await debug.fetch("/", { headers: { accept: "application/json" } });
+      expect(res.status).toBe(500);
+      expect((await res.json()).detail).toContain("kiln build saw no renderStream in functions/");
+      await expect.poll(() => debug.output()).toContain("kiln build saw no renderStream in functions/");
+    } finally {
+      await debug.dispose();
+    }
+  });
 });
 
 describe("the generated templates module", () => {

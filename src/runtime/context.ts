@@ -12,8 +12,8 @@ import type { FormOptions } from "./input.js";
 /** Renders templates/ into Responses (template.ts); the entry passes it in only when the app has templates. */
 export interface TemplateSupport {
   render(context: EventContext, name: string, data?: Record<string, unknown>, init?: ResponseInit): Promise<Response>;
-  /** Only when a file in functions/ calls renderStream: the templates carry their generators then. */
-  renderStream?(context: EventContext, name: string, data?: Record<string, unknown>, init?: ResponseInit): Promise<Response>;
+  /** Streams only when a file in functions/ names renderStream (the templates carry their generators then); otherwise throws, saying so. */
+  renderStream(context: EventContext, name: string, data?: Record<string, unknown>, init?: ResponseInit): Promise<Response>;
 }
 
 /** Checks `access` declarations (auth.ts); the entry passes it in only when a file declares one. */
@@ -171,7 +171,7 @@ export class Context {
   #templates(how: "render" | "renderStream") {
     const templates = this.#run.app.templates;
     if (!templates) throw new Error(`context.${how} needs a templates/ folder next to functions/: see docs/templates.md`);
-    return (name: string, data?: Record<string, unknown>, init?: ResponseInit) => templates[how]!(this as unknown as EventContext, name, data, init);
+    return (name: string, data?: Record<string, unknown>, init?: ResponseInit) => templates[how](this as unknown as EventContext, name, data, init);
   }
   get form() {
     const input = this.#input(), run = this.#run;

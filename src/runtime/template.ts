@@ -388,7 +388,10 @@ export function templateSupport(templates: Templates, withFlashes: string[], str
       Context.time(context, "render", Date.now() - start);
       return response;
     },
-    renderStream:
-      streamed && (async (context, name, data = {}, init = {}) => streamed(templates, name, await scopeFor(context, name, data), init, (step) => asRendering(context, step))),
+    async renderStream(context, name, data = {}, init = {}) {
+      // The scan reads functions/ only: a call from a helper elsewhere leaves the templates without their generators.
+      if (!streamed) throw new Error("context.renderStream: kiln build saw no renderStream in functions/, so the templates were built without their streamed form; name it in a file in functions/ (see docs/templates.md)");
+      return streamed(templates, name, await scopeFor(context, name, data), init, (step) => asRendering(context, step));
+    },
   };
 }
