@@ -13,7 +13,7 @@ import { earlierKiln } from "./earlier.js";
 
 const DIR = resolve(import.meta.dirname, ".out/caching");
 const args = process.argv.slice(2);
-const ROUNDS = Number(args[args.indexOf("--rounds") + 1]) || 15;
+const ROUNDS = Number(args[args.indexOf("--rounds") + 1]) || 30;
 const AGAINST = args.includes("--against") ? args[args.indexOf("--against") + 1] : undefined;
 
 // A 10 KB page with some work in it: a 100-row table.
@@ -59,14 +59,14 @@ if (AGAINST) {
     scripts[`${name}-${AGAINST}`] = await bundleEntry(join(then, `bench-${name}.js`));
   }
 }
-const { ratios, rates } = await measureWorkers(scripts, { baseline: "plain", rounds: ROUNDS, label: "caching" });
+const { ratios, rates } = await measureWorkers(scripts, { baseline: "plain", rounds: ROUNDS, groups: 5, label: "caching" });
 /** The two ratios of the ETag target, each group's own ratio, as the table's: the median group, then the lowest and highest. */
 const targets = (suffix) => {
   const per = (a, b) => ratios[a + suffix].map((x, i) => x / ratios[b + suffix][i]);
   return `the same page each time, rendered ÷ htmlplain = ${formatRange(per("rendered", "htmlplain"))}; a new page each time, fresh ÷ freshplain = ${formatRange(per("fresh", "freshplain"))}.`;
 };
 const row = (name, what) => `| ${what} | ${formatRange(ratios[name])} | ${Math.round(rates[name])} |`;
-console.log(`Requests per second relative to the page without caching, inside workerd (${ROUNDS} rounds):
+console.log(`Requests per second relative to the page without caching, inside workerd (${ROUNDS} rounds in 5 groups, each in isolates of its own; median group, lowest–highest):
 
 | route (a 10 KB page with a 100-row table) | ratio | requests/s |
 |---|---|---|

@@ -3,7 +3,7 @@
 // for a route set built by `npm run bench:routing` (bench/.out/routes-SIZE).
 // For finding where time goes; the numbers to compare are the benchmarks'.
 //
-//   node bench/profile.js [SIZE] [kiln|floor]      e.g. node bench/profile.js 10000 kiln
+//   node bench/profile.js [SIZE] [kiln|floor|floor404|hono]   e.g. node bench/profile.js 10000 kiln
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Miniflare } from "miniflare";
@@ -16,7 +16,7 @@ const size = Number(process.argv[2] ?? 1000);
 const impl = process.argv[3] ?? "kiln";
 const REQUESTS = 400_000;
 const dir = resolve(import.meta.dirname, `.out/routes-${size}`);
-const source = impl === "kiln" ? "./.kiln/worker.ts" : "./floor.js";
+const source = { kiln: "./.kiln/worker.ts", floor: "./floor.js", floor404: "./floor404.js", hono: "./hono.js" }[impl];
 writeFileSync(
   join(dir, `profile-${impl}.js`),
   `import impl from ${JSON.stringify(source)};
