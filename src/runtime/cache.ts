@@ -213,8 +213,11 @@ export function cacheRoute(policy: CacheExport, file: string, get?: Handler | Ha
       return context.next();
     }
     const useEdge = edge && !personal(request);
-    const hit = useEdge ? await fromEdge(request) : undefined;
-    if (hit) return hit;
+    // Only the edge cache is awaited here: an await of nothing would still cost every cached route a turn.
+    if (useEdge) {
+      const hit = await fromEdge(request);
+      if (hit) return hit;
+    }
     let response = await context.next();
     // A response that used the session is this visitor's own: the session makes it private, no-store.
     if (response.status !== 200 || Context.usedSession(context)) return response;
