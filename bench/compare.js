@@ -8,7 +8,7 @@ import { join, resolve } from "node:path";
 import { measureWorkers, formatRange } from "./measure.js";
 import { earlierKiln } from "./earlier.js";
 import { bundleEntry } from "../test/helpers/bundle.js";
-import { floorSource, requestMix, routeSet, writeFunctions } from "./routes.js";
+import { floorSource, requestMix, routeSet, routingWorker, writeFunctions } from "./routes.js";
 
 const [rev, sizeArg, roundsArg] = process.argv.slice(2);
 if (!rev) throw new Error("usage: node bench/compare.js REV [SIZE] [ROUNDS]");
@@ -28,18 +28,10 @@ rmSync(dirOld, { recursive: true, force: true });
 cpSync(dirNew, dirOld, { recursive: true });
 execFileSync("node", [oldCli, "build", "--root", dirOld], { stdio: "pipe" });
 execFileSync("node", [join(REPO, "dist/compiler/cli.js"), "build", "--root", dirNew], { stdio: "pipe" });
-const worker = (src) => `import impl from ${JSON.stringify(src)};
-const env = { ASSETS: { fetch: async () => new Response("Not Found", { status: 404 }) }, KILN_LOG: "off" };
-const ctx = { waitUntil() {}, passThroughOnException() {} };
-const requests = ${JSON.stringify(paths)}.map((p) => new Request("http://bench.local" + p));
-export default { async fetch(request) {
-  const n = Number(new URL(request.url).searchParams.get("n")); let sum = 0;
-  for (let i = 0; i < n; i++) sum += (await impl.fetch(requests[i % requests.length], env, ctx)).status;
-  return new Response(String(sum)); } };`;
 writeFileSync(join(dirNew, "floor.js"), floorSource(routes));
 const scripts = {};
 for (const [name, dir, src] of [["floor", dirNew, "./floor.js"], ["floor2", dirNew, "./floor.js"], [`kiln-${rev}`, dirOld, "./.kiln/worker.ts"], ["kiln-now", dirNew, "./.kiln/worker.ts"]]) {
-  writeFileSync(join(dir, `cmp-${name}.js`), worker(src));
+  writeFileSync(join(dir, `cmp-${name}.js`), routingWorker(src, paths));
   scripts[name] = await bundleEntry(join(dir, `cmp-${name}.js`));
 }
 const { ratios } = await measureWorkers(scripts, { baseline: "floor", rounds: Number(roundsArg ?? 15), groups: 5, label: `compare ${size}` });

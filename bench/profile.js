@@ -10,24 +10,14 @@ import { Miniflare } from "miniflare";
 import WebSocket from "ws";
 import { bundleEntry } from "../test/helpers/bundle.js";
 import { COMPATIBILITY_DATE } from "./measure.js";
-import { requestMix, routeSet } from "./routes.js";
+import { requestMix, routeSet, routingWorker } from "./routes.js";
 
 const size = Number(process.argv[2] ?? 1000);
 const impl = process.argv[3] ?? "kiln";
 const REQUESTS = 400_000;
 const dir = resolve(import.meta.dirname, `.out/routes-${size}`);
 const source = { kiln: "./.kiln/worker.ts", floor: "./floor.js", floor404: "./floor404.js", hono: "./hono.js" }[impl];
-writeFileSync(
-  join(dir, `profile-${impl}.js`),
-  `import impl from ${JSON.stringify(source)};
-const env = { ASSETS: { fetch: async () => new Response("Not Found", { status: 404 }) }, KILN_LOG: "off" };
-const ctx = { waitUntil() {}, passThroughOnException() {} };
-const requests = ${JSON.stringify(requestMix(routeSet(size)))}.map((p) => new Request("http://bench.local" + p));
-export default { async fetch(request) {
-  const n = Number(new URL(request.url).searchParams.get("n")); let sum = 0;
-  for (let i = 0; i < n; i++) sum += (await impl.fetch(requests[i % requests.length], env, ctx)).status;
-  return new Response(String(sum)); } };`,
-);
+writeFileSync(join(dir, `profile-${impl}.js`), routingWorker(source, requestMix(routeSet(size))));
 const script = await bundleEntry(join(dir, `profile-${impl}.js`));
 const mf = new Miniflare({ modules: true, script, compatibilityDate: COMPATIBILITY_DATE, inspectorPort: 9229 });
 try {

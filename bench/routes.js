@@ -74,6 +74,39 @@ export function ittySource(routes) {
 }
 
 /**
+ * The Worker that times a routing implementation (run.js, compare.js, profile.js): /check answers with
+ * what `source` says to each path of the mix, /run?n= runs the mix n times.
+ */
+export function routingWorker(source, paths) {
+  return `import impl from ${JSON.stringify(source)};
+// KILN_LOG off: the floor and the peers print no access log, and routing is what is measured here.
+const env = { ASSETS: { fetch: async () => new Response("Not Found", { status: 404 }) }, KILN_LOG: "off" };
+const ctx = { waitUntil() {}, passThroughOnException() {} };
+const requests = ${JSON.stringify(paths)}.map((p) => new Request("http://bench.local" + p));
+export default {
+  async fetch(request) {
+    const url = new URL(request.url);
+    if (url.pathname === "/check") {
+      const out = [];
+      for (const r of requests) {
+        const res = await impl.fetch(r, env, ctx);
+        out.push([res.status, res.status === 200 ? await res.text() : ""]);
+      }
+      return Response.json(out);
+    }
+    const n = Number(url.searchParams.get("n"));
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      const res = await impl.fetch(requests[i % requests.length], env, ctx);
+      sum += res.status;
+    }
+    return new Response(String(sum));
+  },
+};
+`;
+}
+
+/**
  * The physical limit: a Map for literal paths, a split and a lookup for param
  * paths. Like every router here it reads the method, since all these routes
  * are GET routes and a POST must not get their answer. With `contract404` it

@@ -10,7 +10,7 @@ import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import { formatRange, measureWorkers } from "./measure.js";
 import { bundleEntry } from "../test/helpers/bundle.js";
-import { floorSource, handlersOnlySource, honoSource, ittySource, requestMix, routeSet, writeFunctions } from "./routes.js";
+import { floorSource, handlersOnlySource, honoSource, ittySource, requestMix, routeSet, routingWorker, writeFunctions } from "./routes.js";
 
 const REPO = resolve(import.meta.dirname, "..");
 const OUT = join(REPO, "bench/.out");
@@ -68,41 +68,12 @@ async function prepare(size) {
   // One worker, so one isolate, per implementation: none shares a heap or a JIT with another.
   const scripts = {};
   for (const impl of impls) {
-    writeFileSync(join(dir, `bench-${impl}.js`), benchWorker(sources[impl], paths));
+    writeFileSync(join(dir, `bench-${impl}.js`), routingWorker(sources[impl], paths));
     scripts[impl] = await bundle(join(dir, `bench-${impl}.js`));
   }
   return { scripts, sizes, buildMs: median(buildMs), pagesMs, requests: paths.length, impls };
 }
 
-/** A Worker that answers /check with what the implementation says to each path of the mix, and /run?n= by running it n times. */
-function benchWorker(source, paths) {
-  return `import impl from ${JSON.stringify(source)};
-// KILN_LOG off: the floor and the peers print no access log, and routing is what is measured here.
-const env = { ASSETS: { fetch: async () => new Response("Not Found", { status: 404 }) }, KILN_LOG: "off" };
-const ctx = { waitUntil() {}, passThroughOnException() {} };
-const requests = ${JSON.stringify(paths)}.map((p) => new Request("http://bench.local" + p));
-export default {
-  async fetch(request) {
-    const url = new URL(request.url);
-    if (url.pathname === "/check") {
-      const out = [];
-      for (const r of requests) {
-        const res = await impl.fetch(r, env, ctx);
-        out.push([res.status, res.status === 200 ? await res.text() : ""]);
-      }
-      return Response.json(out);
-    }
-    const n = Number(url.searchParams.get("n"));
-    let sum = 0;
-    for (let i = 0; i < n; i++) {
-      const res = await impl.fetch(requests[i % requests.length], env, ctx);
-      sum += res.status;
-    }
-    return new Response(String(sum));
-  },
-};
-`;
-}
 
 /** Every implementation must answer the mix exactly as the floor does, before anything is timed. */
 async function checkAgainstFloor(workers, label) {
