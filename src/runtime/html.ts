@@ -55,11 +55,16 @@ export function raw(value: string): HtmlString {
 
 const HTML = new Headers({ "content-type": "text/html; charset=utf-8" });
 
+/** The init of an HTML answer (htmlResponse, renderStream): text/html; charset=utf-8 unless `init` names another type. */
+export function htmlInit(init: ResponseInit): ResponseInit {
+  if (!init.headers) return { status: init.status, statusText: init.statusText, headers: HTML };
+  const headers = new Headers(init.headers);
+  if (!headers.has("content-type")) headers.set("content-type", "text/html; charset=utf-8");
+  return { ...init, headers };
+}
+
 /** An HTML Response (text/html; charset=utf-8 unless init says otherwise). */
 export function htmlResponse(body: HtmlString | string, init: ResponseInit = {}): Response {
   const text = String(body);
-  if (!init.headers) return withKnownBody(new Response(text, { status: init.status, statusText: init.statusText, headers: HTML }), text);
-  const headers = new Headers(init.headers);
-  if (!headers.has("content-type")) headers.set("content-type", "text/html; charset=utf-8");
-  return withKnownBody(new Response(text, { ...init, headers }), text);
+  return withKnownBody(new Response(text, htmlInit(init)), text);
 }

@@ -3,6 +3,7 @@
 // compiler/template/generate.ts) and ships this module only for apps that
 // call renderStream; the generated generators call `rs` where render's
 // functions call `rt`.
+import { htmlInit } from "./html.js";
 import { blocksOf, functionBlocks, rt, safe, templateNamed, type RenderState, type Scope, type StreamPart, type Streamed, type Templates } from "./template.js";
 
 const streamChains = new WeakMap<object, Record<string, StreamPart[]>>();
@@ -59,7 +60,5 @@ export const streamed: Streamed = (templates, name, vars, init, asRendering) => 
     },
     cancel: () => void pieces.return(),
   });
-  const headers = new Headers(init.headers);
-  if (!headers.has("content-type")) headers.set("content-type", "text/html; charset=utf-8");
-  return new Response(body, { ...init, headers });
+  return new Response(body, htmlInit(init));
 };
