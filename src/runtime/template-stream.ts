@@ -4,7 +4,7 @@
 // call renderStream; the generated generators call `rs` where render's
 // functions call `rt`.
 import { htmlInit } from "./html.js";
-import { blocksOf, functionBlocks, rt, safe, templateNamed, type RenderState, type Scope, type StreamPart, type Streamed, type Templates } from "./template.js";
+import { blockScope, blocksOf, functionBlocks, templateNamed, type RenderState, type Scope, type StreamPart, type Streamed, type Templates } from "./template.js";
 
 const streamChains = new WeakMap<object, Record<string, StreamPart[]>>();
 
@@ -21,11 +21,7 @@ export const rs = {
   /** A block: its own parts yield; super() is a value, as in render. */
   *block(r: RenderState, name: string, c: Scope): Generator<string, void> {
     const part = r.streamBlocks![name]?.[0];
-    if (!part) return;
-    if (!(part as { sup?: boolean }).sup) return yield* part(c, r);
-    const scope = Object.create(c);
-    scope.super = () => safe(rt.block(r, name, c, 1));
-    yield* part(scope, r);
+    if (part) yield* part(blockScope(part, r, name, c, 0), r);
   },
   extend: (r: RenderState, parent: string, c: Scope) => r.templates[parent].stream!.body(c, r),
   include: (r: RenderState, name: string, c: Scope) => streamWith(r.templates, name, Object.create(c)),

@@ -110,6 +110,18 @@ function renderWith(templates: Templates, name: string, c: Scope): string {
   return template.body(c, { templates, blocks: functionBlocks(templates, template) });
 }
 
+/**
+ * The scope a block runs in: its caller's, or, for a block that calls super()
+ * (and only for it), a scope of its own that holds `super`, the next definition
+ * of the block up the chain, as a value. render's and a streamed render's.
+ */
+export function blockScope(part: Part | StreamPart, r: RenderState, name: string, c: Scope, level: number): Scope {
+  if (!(part as { sup?: boolean }).sup) return c;
+  const scope = Object.create(c);
+  scope.super = () => safe(rt.block(r, name, c, level + 1));
+  return scope;
+}
+
 const MACRO = Symbol("macro");
 
 /** Macros may call themselves, as in Jinja; this many nested calls end the render before the stack does. */
@@ -268,11 +280,7 @@ export const rt = {
   block(r: RenderState, name: string, c: Scope, level = 0): string {
     const part = r.blocks[name]?.[level];
     if (!part) return "";
-    // Only a block that calls super() gets a scope of its own to hold it.
-    if (!(part as { sup?: boolean }).sup) return part(c, r);
-    const scope = Object.create(c);
-    scope.super = () => safe(rt.block(r, name, c, level + 1));
-    return part(scope, r);
+    return part(blockScope(part, r, name, c, level), r);
   },
   /** Marks a block that calls super(). */
   sup: <P extends Part | StreamPart>(part: P) => Object.assign(part, { sup: true }),
